@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const lib = (name: string) => fileURLToPath(new URL(`../libs/${name}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  root,
+  resolve: {
+    // Tests run against the libs' TypeScript sources; the packaging test covers the built output.
+    alias: {
+      '@bastion/secrets': lib('secrets'),
+      '@bastion/redis-sentinel': lib('redis-sentinel'),
+      '@bastion/loki-logger': lib('loki-logger'),
+    },
+  },
+  test: {
+    globals: true,
+    include: ['test/**/*.spec.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores here: each Sentinel topology is six processes, so run at most two files at once.
+    maxWorkers: 2,
+    pool: 'forks',
+  },
+});
