@@ -1,1 +1,15 @@
 export * from './secret-redaction-source.js';
+export * from './secrets.module.js';
+export * from './secrets.service.js';
+export * from './secrets-health.indicator.js';
+export * from './secrets-config.js';
+export * from './define-secrets.js';
+export * from './secret-declaration.interface.js';
+export * from './secrets-module-options.interface.js';
+export * from './secret-source.js';
+export * from './secret-status.interface.js';
+export * from './secret-event.interface.js';
+export * from './secrets-load.error.js';
+export * from './secret-declaration.error.js';
+export { assertValidSecretName } from './secret-name.js';
+export { DEFAULT_MAX_SECRET_BYTES, DEFAULT_SECRETS_DIRECTORY } from './secrets.constants.js';

@@ -1,0 +1,283 @@
+import { dirname } from 'node:path';
+import { inspect } from 'node:util';
+import { Logger } from '@nestjs/common';
+import { Subject, type Observable } from 'rxjs';
+import type { SecretEvent } from './secret-event.interface.js';
+import { readFileSource, resolveSecret } from './secret-resolver.js';
+import type { SecretSource } from './secret-source.js';
+import type { SecretStatus } from './secret-status.interface.js';
+import { SecretsLoadError, type SecretLoadProblem } from './secrets-load.error.js';
+import type { ResolvedSecret, ResolvedSecretsOptions } from './resolved-secrets-options.js';
+
+interface Entry {
+  readonly secret: ResolvedSecret;
+  bytes: Buffer | undefined;
+  text: string | undefined;
+  source: SecretSource | undefined;
+  generation: number;
+  /** Why the latest rotation attempt failed; cleared when the file is usable again. */
+  rotationError: string | undefined;
+}
+
+/**
+ * Holds the loaded values. Values live in private fields only and every printable surface
+ * (`toString`, `toJSON`, `util.inspect`) shows names and sources, so a stray log of the store, the
+ * service or the config namespace never prints a secret. Internal: apps use `SecretsService`.
+ */
+export class SecretStore {
+  readonly #entries: Map<string, Entry>;
+  readonly #logger = new Logger('SecretsModule');
+  readonly #events = new Subject<SecretEvent>();
+  readonly #listeners = new Set<() => void>();
+  // Every value ever loaded (old ones too: they may still sit in buffers or error text).
+  readonly #redaction = new Set<string>();
+  #redactionList: readonly string[] = [];
+  #generation = 1;
+  #reloading: Promise<void> | undefined;
+  #reloadAgain = false;
+
+  private constructor(readonly options: ResolvedSecretsOptions) {
+    this.#entries = new Map(
+      options.secrets.map((secret) => [
+        secret.name,
+        {
+          secret,
+          bytes: undefined,
+          text: undefined,
+          source: undefined,
+          generation: 0,
+          rotationError: undefined,
+        },
+      ]),
+    );
+  }
+
+  /**
+   * Resolves every declared secret. Throws one `SecretsLoadError` listing every missing required
+   * secret and every invalid secret (optional ones too: a value that is present must be usable).
+   */
+  static async load(
+    options: ResolvedSecretsOptions,
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<SecretStore> {
+    const store = new SecretStore(options);
+    const results = await Promise.all(options.secrets.map((secret) => resolveSecret(secret, options, env)));
+    const problems: SecretLoadProblem[] = [];
+    const fromEnvInProduction: string[] = [];
+    const ignoredEnv: string[] = [];
+    results.forEach((result, index) => {
+      const secret = options.secrets[index]!;
+      if (result.kind === 'loaded') {
+        store.#set(store.#entries.get(secret.name)!, result.bytes, result.source);
+        if (result.envInProduction) fromEnvInProduction.push(secret.name);
+        return;
+      }
+      if (result.kind === 'invalid') {
+        problems.push({
+          name: secret.name,
+          kind: 'invalid',
+          reason: result.reason,
+          lookedAt: result.lookedAt,
+        });
+      } else if (secret.required) {
+        problems.push({ name: secret.name, kind: 'missing', lookedAt: result.lookedAt });
+      }
+      if (result.lookedAt.some((place) => place.includes('(set, but ignored'))) ignoredEnv.push(secret.name);
+    });
+    if (problems.length > 0) throw new SecretsLoadError(problems);
+    if (fromEnvInProduction.length > 0) {
+      // Once per load, not per read: the point is to be seen, not to flood.
+      store.#logger.warn(
+        `Plain environment variables supply ${fromEnvInProduction.map((n) => `"${n}"`).join(', ')} while ` +
+          'NODE_ENV=production (allowEnvFallback is on). Env values leak into child processes and ' +
+          '/proc/<pid>/environ; mount them as files instead.',
+      );
+    }
+    if (ignoredEnv.length > 0) {
+      store.#logger.warn(
+        `Optional ${ignoredEnv.map((n) => `"${n}"`).join(', ')} not loaded: the env var is set but the plain-env ` +
+          'fallback is off when NODE_ENV=production (use a file, <ENV>_FILE or allowEnvFallback: true).',
+      );
+    }
+    store.#logger.log(`Secrets: ${store.describe().map(describeForLog).join(', ') || 'none declared'}`);
+    return store;
+  }
+
+  /** The global generation: 1 after boot, +1 for every rotation of any secret. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  get events$(): Observable<SecretEvent> {
+    return this.#events.asObservable();
+  }
+
+  has(name: string): boolean {
+    return this.#entry(name).bytes !== undefined;
+  }
+
+  get(name: string): string | undefined {
+    const entry = this.#entry(name);
+    if (entry.secret.encoding === 'buffer') {
+      throw new TypeError(`Secret "${name}" is declared with encoding "buffer"; read it with getBuffer().`);
+    }
+    return entry.text;
+  }
+
+  /** A copy, so a caller that zero-fills it after use does not wipe the store. */
+  getBuffer(name: string): Buffer | undefined {
+    const bytes = this.#entry(name).bytes;
+    return bytes && Buffer.from(bytes);
+  }
+
+  source(name: string): SecretSource | undefined {
+    return this.#entry(name).source;
+  }
+
+  statusOf(name: string): SecretStatus {
+    return toStatus(this.#entry(name));
+  }
+
+  describe(): SecretStatus[] {
+    return [...this.#entries.values()].map(toStatus);
+  }
+
+  /** Directories that hold the file-backed secrets (what rotation watches). */
+  watchedDirectories(): string[] {
+    const dirs = new Set<string>();
+    for (const entry of this.#entries.values()) {
+      if (entry.source && entry.source.type !== 'env') dirs.add(dirname(entry.source.location));
+    }
+    return [...dirs];
+  }
+
+  redactionValues(): readonly string[] {
+    return this.#redactionList;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /**
+   * Re-reads every file-backed secret from the place it was loaded from. Changed and valid content is
+   * swapped in atomically (one assignment; readers see the old or the new value, never a mix); unusable
+   * content keeps the old value and is reported once per distinct problem. Concurrent calls coalesce.
+   */
+  reload(): Promise<void> {
+    if (this.#reloading) {
+      this.#reloadAgain = true;
+      return this.#reloading;
+    }
+    this.#reloading = (async () => {
+      do {
+        this.#reloadAgain = false;
+        await Promise.all([...this.#entries.values()].map((entry) => this.#reloadEntry(entry)));
+      } while (this.#reloadAgain);
+    })().finally(() => {
+      this.#reloading = undefined;
+    });
+    return this.#reloading;
+  }
+
+  /** Ends the event stream (on application shutdown). */
+  close(): void {
+    this.#events.complete();
+  }
+
+  async #reloadEntry(entry: Entry): Promise<void> {
+    const source = entry.source;
+    if (!source || source.type === 'env') return;
+    const read = await readFileSource(entry.secret, source.location);
+    if (read.kind === 'found') {
+      if (entry.rotationError !== undefined) {
+        entry.rotationError = undefined;
+        this.#logger.log(`Secret "${entry.secret.name}" is readable again.`);
+      }
+      if (entry.bytes && read.bytes.equals(entry.bytes)) return;
+      const old = entry.bytes;
+      this.#set(entry, read.bytes, source);
+      old?.fill(0);
+      this.#generation += 1;
+      this.#logger.log(`Secret "${entry.secret.name}" rotated (generation ${entry.generation}).`);
+      this.#events.next({ type: 'rotated', name: entry.secret.name, generation: entry.generation, source });
+      return;
+    }
+    const reason =
+      read.kind === 'invalid'
+        ? `${source.location} ${read.reason}`
+        : `${source.location} is ${read.kind === 'empty' ? 'empty' : 'gone'}`;
+    if (entry.rotationError === reason) return;
+    entry.rotationError = reason;
+    this.#logger.warn(
+      `Secret "${entry.secret.name}" was not rotated, the previous value stays in use: ${reason}.`,
+    );
+    this.#events.next({ type: 'rotation-failed', name: entry.secret.name, reason });
+  }
+
+  #set(entry: Entry, bytes: Buffer, source: SecretSource): void {
+    const text = entry.secret.encoding === 'utf8' ? bytes.toString('utf8') : undefined;
+    entry.bytes = bytes;
+    entry.text = text;
+    entry.source = source;
+    entry.generation += 1;
+    const forms = [text ?? bytes.toString('utf8')];
+    // URL-encoded form too: passwords end up inside connection URLs in log lines.
+    const encoded = encodeURIComponent(forms[0]!);
+    if (encoded !== forms[0]) forms.push(encoded);
+    let added = false;
+    for (const form of forms) {
+      if (!this.#redaction.has(form)) {
+        this.#redaction.add(form);
+        added = true;
+      }
+    }
+    if (!added) return;
+    this.#redactionList = Object.freeze([...this.#redaction]);
+    for (const listener of this.#listeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.#logger.error(
+          `A redaction listener threw ${error instanceof Error ? error.name : typeof error}.`,
+        );
+      }
+    }
+  }
+
+  #entry(name: string): Entry {
+    const entry = this.#entries.get(name);
+    if (!entry) throw new Error(`Secret "${String(name)}" is not declared in SecretsModule.`);
+    return entry;
+  }
+
+  toString(): string {
+    return `SecretStore(${this.describe().map(describeForLog).join(', ')})`;
+  }
+
+  toJSON(): { secrets: SecretStatus[]; generation: number } {
+    return { secrets: this.describe(), generation: this.#generation };
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+function toStatus(entry: Entry): SecretStatus {
+  return {
+    name: entry.secret.name,
+    required: entry.secret.required,
+    loaded: entry.bytes !== undefined,
+    ...(entry.source && { source: entry.source.type, location: entry.source.location }),
+    generation: entry.generation,
+    stale: entry.rotationError !== undefined,
+  };
+}
+
+function describeForLog(status: SecretStatus): string {
+  return `${status.name} (${status.loaded ? status.source : status.required ? 'MISSING' : 'not set'})`;
+}

@@ -1,0 +1,62 @@
+import { inspect } from 'node:util';
+import { registerAs } from '@nestjs/config';
+import type { SecretDeclaration } from './secret-declaration.interface.js';
+import { SecretStore } from './secret-store.js';
+import type { SecretsModuleOptions } from './secrets-module-options.interface.js';
+import { assertValidDeclarations, resolveSecretsOptions } from './resolved-secrets-options.js';
+
+/** The namespace object: one key per declared name, a Buffer for `encoding: 'buffer'`. */
+export type SecretsConfig<T extends readonly SecretDeclaration[]> = {
+  readonly [D in T[number] as D['name']]: D['encoding'] extends 'buffer'
+    ? Buffer | undefined
+    : string | undefined;
+};
+
+/**
+ * A `@nestjs/config` namespace holding the secrets:
+ *
+ * ```ts
+ * const secretsConfig = registerSecretsConfig({ secrets: appSecrets });
+ * ConfigModule.forRoot({ load: [secretsConfig] });
+ * config.get('secrets.redis_password');                       // or
+ * @Inject(secretsConfig.KEY) cfg: ConfigType<typeof secretsConfig>
+ * ```
+ *
+ * It is validated here, with the same rules and the same aggregated error as `SecretsModule`; do not
+ * route secrets through ConfigModule's `validate`/`validationSchema`, which copy values into
+ * `process.env`. Values are a boot-time snapshot (rotation needs `SecretsService`). The namespace
+ * object's keys are non-enumerable getters and it prints as names only, so dumping the config does
+ * not dump the secrets.
+ */
+export function registerSecretsConfig<
+  const T extends readonly SecretDeclaration[],
+  const N extends string = 'secrets',
+>(options: SecretsModuleOptions & { readonly secrets: T }, namespace: N = 'secrets' as N) {
+  assertValidDeclarations(options.secrets);
+  return registerAs(namespace, async (): Promise<SecretsConfig<T>> => {
+    const store = await SecretStore.load(resolveSecretsOptions({ ...options, rotation: false }));
+    return createNamespace(store) as SecretsConfig<T>;
+  });
+}
+
+function createNamespace(store: SecretStore): object {
+  const namespace = {};
+  for (const status of store.describe()) {
+    const binary = store.options.secrets.find((s) => s.name === status.name)!.encoding === 'buffer';
+    Object.defineProperty(namespace, status.name, {
+      enumerable: false,
+      get: () => (binary ? store.getBuffer(status.name) : store.get(status.name)),
+    });
+  }
+  const describe = () =>
+    `SecretsConfig(${store
+      .describe()
+      .map((s) => s.name)
+      .join(', ')})`;
+  Object.defineProperties(namespace, {
+    toString: { value: describe, enumerable: false },
+    toJSON: { value: () => ({ secrets: store.describe() }), enumerable: false },
+    [inspect.custom]: { value: describe, enumerable: false },
+  });
+  return Object.freeze(namespace);
+}

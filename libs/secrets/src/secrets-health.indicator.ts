@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { SECRET_STORE } from './secrets.constants.js';
+import { toSecretBytes } from './secret-content.js';
+import { readSecretFile } from './secret-file-reader.js';
+import { SecretStore } from './secret-store.js';
+
+/**
+ * Terminus indicator for the declared secrets. `down` when a required secret's file is no longer
+ * readable (deleted, emptied, permissions, oversize) or the check overruns its deadline; `degraded`
+ * when only optional secrets are unreadable or a rotation was rejected (the old value is still in use).
+ * Details name secrets and source types only.
+ */
+@Injectable()
+export class SecretsHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    @Inject(SECRET_STORE) private readonly store: SecretStore,
+  ) {}
+
+  async isHealthy<const Key extends string = 'secrets'>(
+    key: Key = 'secrets' as Key,
+    options: { timeoutMs?: number } = {},
+  ): Promise<HealthIndicatorResult<Key>> {
+    const session = this.health.check(key);
+    const timeoutMs = options.timeoutMs ?? this.store.options.healthTimeoutMs;
+    const statuses = this.store.describe();
+    const sources = Object.fromEntries(statuses.map((s) => [s.name, s.loaded ? s.source! : 'not loaded']));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      timer.unref();
+    });
+    const checks = Promise.all(
+      statuses.map(async (status) => {
+        if (!status.loaded || status.source === 'env') return { status, readable: true };
+        const maxBytes = this.store.options.secrets.find((s) => s.name === status.name)!.maxBytes;
+        const read = await readSecretFile(status.location!, maxBytes);
+        const readable = read.kind === 'found' && toSecretBytes(read.bytes, 'buffer') !== undefined;
+        if (read.kind === 'found') read.bytes.fill(0);
+        return { status, readable };
+      }),
+    );
+    const outcome = await Promise.race([checks, deadline]).finally(() => clearTimeout(timer));
+    if (outcome === 'timeout') {
+      return session.down({ message: `secret files did not answer within ${timeoutMs} ms`, sources });
+    }
+    const unreadable = outcome.filter((o) => !o.readable).map((o) => o.status);
+    const stale = statuses.filter((s) => s.stale).map((s) => s.name);
+    const details = {
+      sources,
+      ...(unreadable.length > 0 && { unreadable: unreadable.map((s) => s.name) }),
+      ...(stale.length > 0 && { stale }),
+    };
+    if (unreadable.some((s) => s.required)) return session.down(details);
+    if (unreadable.length > 0 || stale.length > 0) return session.degraded(details);
+    return session.up(details);
+  }
+}
