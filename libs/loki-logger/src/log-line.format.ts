@@ -1,0 +1,182 @@
+import type { Logform } from 'winston';
+import { contextUserId, getLogContext } from './log-context.js';
+import type { SecretRedactor } from './secret-redactor.js';
+
+/** The structured record of a line, kept on the winston `info` for the pretty renderer and the Loki transport. */
+export const LINE_RECORD = Symbol.for('@bastion/loki-logger:record');
+/** Metadata handed over by `LokiLogger` without copying it into the `info` object. */
+export const LINE_META = Symbol.for('@bastion/loki-logger:meta');
+/** winston's (triple-beam's) key of the finished line. */
+export const MESSAGE = Symbol.for('message');
+
+/** One log line before serialisation. */
+export interface LineRecord {
+  timestamp: string;
+  level: string;
+  message: string;
+  context?: string;
+  service: string;
+  env: string;
+  requestId?: string;
+  userId?: string;
+  traceId?: string;
+  [key: string]: unknown;
+}
+
+/** An `Error` as written in a line: serialised once, `stack` a string. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  [key: string]: unknown;
+}
+
+const MAX_DEPTH = 8;
+const SKIP_INFO_KEYS = new Set(['level', 'message', 'context', 'timestamp']);
+
+/**
+ * Builds the JSON line of every entry, once: context fields from AsyncLocalStorage, metadata with
+ * sensitive keys masked, errors serialised, then every secret value masked in the finished line.
+ * The same string goes to stdout and to Loki.
+ */
+export class LogLineFormat implements Logform.Format {
+  constructor(
+    private readonly service: string,
+    private readonly env: string,
+    private readonly redactor: SecretRedactor,
+  ) {}
+
+  transform(info: Logform.TransformableInfo): Logform.TransformableInfo {
+    let rec: LineRecord;
+    let line: string;
+    try {
+      rec = this.record(info);
+      line = JSON.stringify(rec);
+    } catch (err) {
+      // A throwing getter or toJSON must never turn a log call into an exception: write what is safe.
+      rec = {
+        timestamp: new Date().toISOString(),
+        level: info.level,
+        message: this.redactor.redactText(String(info.message)),
+        service: this.service,
+        env: this.env,
+        requestId: getLogContext()?.requestId,
+        logError: `metadata could not be serialised: ${err instanceof Error ? err.message : String(err)}`,
+      };
+      line = JSON.stringify(rec);
+    }
+    (info as Record<symbol, unknown>)[MESSAGE] = this.redactor.redactJsonLine(line);
+    (info as Record<symbol, unknown>)[LINE_RECORD] = rec;
+    return info;
+  }
+
+  private record(info: Logform.TransformableInfo): LineRecord {
+    const store = getLogContext();
+    const raw = info.message;
+    const rec: LineRecord = {
+      timestamp: new Date().toISOString(),
+      level: info.level,
+      message: this.redactor.redactText(typeof raw === 'string' ? raw : raw === undefined ? '' : String(raw)),
+      context: typeof info.context === 'string' ? info.context : undefined,
+      service: this.service,
+      env: this.env,
+      requestId: store?.requestId,
+      userId: store === undefined ? undefined : contextUserId(store),
+      traceId: store?.traceId,
+    };
+    const meta = (info as Record<symbol, unknown>)[LINE_META] as Record<string, unknown> | undefined;
+    if (meta !== undefined) {
+      this.merge(rec, meta);
+    } else {
+      // Plain winston calls (`winston.info('x', { a: 1 })`) put the metadata on `info` itself.
+      for (const key of Object.keys(info)) {
+        if (SKIP_INFO_KEYS.has(key)) continue;
+        if (rec[key] === undefined) rec[key] = this.sanitize(key, info[key], 0, undefined);
+      }
+      if (info instanceof Error && rec.error === undefined)
+        rec.error = this.serializeError(info, 0, undefined);
+    }
+    return rec;
+  }
+
+  private merge(rec: LineRecord, meta: Record<string, unknown>): void {
+    for (const key of Object.keys(meta)) {
+      // The call's metadata never overwrites the line's own fields (timestamp, level, requestId...).
+      if (rec[key] !== undefined) continue;
+      rec[key] = this.sanitize(key, meta[key], 0, undefined);
+    }
+  }
+
+  private sanitize(key: string, value: unknown, depth: number, seen: Set<object> | undefined): unknown {
+    if (this.redactor.isSensitiveKey(key)) return value === undefined ? undefined : this.redactor.censor;
+    switch (typeof value) {
+      case 'string':
+        return this.redactor.redactText(value);
+      case 'bigint':
+        return value.toString();
+      case 'object':
+        break;
+      case 'function':
+      case 'symbol':
+        return undefined;
+      default:
+        return value;
+    }
+    if (value === null) return null;
+    if (value instanceof Error) return this.serializeError(value, depth, seen);
+    if (value instanceof Date || Buffer.isBuffer(value)) return value;
+    if (depth >= MAX_DEPTH) return '[Object]';
+    const set = seen ?? new Set<object>();
+    if (set.has(value)) return '[Circular]';
+    set.add(value);
+    let out: unknown;
+    if (Array.isArray(value)) {
+      out = value.map((v: unknown, i) => this.sanitize(String(i), v, depth + 1, set));
+    } else if (value instanceof Map) {
+      out = this.sanitizeEntries(value.entries(), depth, set);
+    } else {
+      const obj = value as Record<string, unknown>;
+      if (typeof obj.toJSON === 'function') {
+        out = this.sanitize(key, obj.toJSON(), depth, set);
+      } else {
+        out = this.sanitizeEntries(
+          Object.keys(obj).map((k) => [k, obj[k]] as [string, unknown]),
+          depth,
+          set,
+        );
+      }
+    }
+    set.delete(value);
+    return out;
+  }
+
+  private sanitizeEntries(
+    entries: Iterable<[unknown, unknown]>,
+    depth: number,
+    seen: Set<object>,
+  ): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of entries) {
+      const key = String(k);
+      out[key] = this.sanitize(key, v, depth + 1, seen);
+    }
+    return out;
+  }
+
+  serializeError(err: Error, depth: number, seen: Set<object> | undefined): SerializedError {
+    const out: SerializedError = {
+      name: err.name,
+      message: this.redactor.redactText(String(err.message)),
+      stack: typeof err.stack === 'string' ? this.redactor.redactText(err.stack) : undefined,
+    };
+    for (const key of Object.keys(err)) {
+      if (key === 'name' || key === 'message' || key === 'stack') continue;
+      out[key] = this.sanitize(key, (err as unknown as Record<string, unknown>)[key], depth + 1, seen);
+    }
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause !== undefined && out.cause === undefined && depth < MAX_DEPTH) {
+      out.cause = this.sanitize('cause', cause, depth + 1, seen);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,148 @@
+import type { Writable } from 'node:stream';
+
+/** Output format of the stdout line. */
+export type LokiLoggerFormat = 'json' | 'pretty';
+
+/** Log levels, most severe first (Nest's `log` is written as `info`). */
+export type LokiLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'verbose';
+
+/** Whether request/user/trace ids also travel to Loki as structured metadata. */
+export type StructuredMetadataMode = 'auto' | 'always' | 'never';
+
+/** Wire encoding of a push request. */
+export type LokiEncoding = 'json' | 'protobuf';
+
+/** Options of the direct Loki shipper (`LokiTransport`). */
+export interface LokiShippingOptions {
+  /**
+   * Base URL of Loki (or of its gateway), e.g. `http://loki:3100`. The push path
+   * `/loki/api/v1/push` is appended. Required: shipping is on when this is set.
+   */
+  url: string;
+  /** `X-Scope-OrgID` tenant. Default: none (single-tenant Loki uses `fake`). */
+  tenant?: string;
+  /** Basic auth user. Default: none. Used with `password`. */
+  username?: string;
+  /**
+   * Basic auth password (take it from `@bastion/secrets`). Default: none. It is never logged,
+   * never part of health details, and its value is added to the redaction list.
+   */
+  password?: string;
+  /** Bearer token (alternative to basic auth). Default: none. Also added to the redaction list. */
+  bearerToken?: string;
+  /** Extra HTTP headers on every push. Default: none. */
+  headers?: Record<string, string>;
+  /**
+   * Extra static labels next to `service_name` and `env`. Default: none. Names must match
+   * `[a-zA-Z_][a-zA-Z0-9_]*` (no `__` prefix) and the total stays at most 15 (Loki's default
+   * `max_label_names_per_series`); never put request or user ids here (stream explosion).
+   */
+  labels?: Record<string, string>;
+  /**
+   * Add `level` as a label. Default: `false`: Loki's best practice is to filter on the line
+   * (`| json | level="error"`, or `detected_level`) rather than multiply streams.
+   */
+  levelLabel?: boolean;
+  /** Wire encoding. Default: `'json'` (gzip-compressed, pure JS); `'protobuf'` uses snappy. */
+  encoding?: LokiEncoding;
+  /** Gzip JSON pushes. Default: `true` (logs compress ~10x; gzip runs on the libuv threadpool). */
+  gzip?: boolean;
+  /**
+   * Structured metadata (`request_id`, `user_id`, `trace_id`). Default: `'auto'`: send it, and if
+   * Loki answers 400 because it does not accept structured metadata (Loki 2.x, or 3.x with a
+   * pre-v13 schema), switch it off, warn once and re-send that batch. The ids are always in the
+   * JSON line too, so nothing is lost either way. `'always'` never falls back; `'never'` never sends it.
+   */
+  structuredMetadata?: StructuredMetadataMode;
+  /** Flush when this many entries wait. Default: `5000`. */
+  batchMaxEntries?: number;
+  /**
+   * Flush when this many bytes (UTF-16 code units of the lines, = bytes for ASCII) wait.
+   * Default: 1 MiB, as Loki's own clients: well under Loki's 6 MB burst, which a single push must
+   * never exceed (such a push is answered 429 forever).
+   */
+  batchMaxBytes?: number;
+  /** Flush at least this often (ms). Default: `1000`, as Loki's clients. */
+  batchIntervalMs?: number;
+  /** Per-request deadline (ms); the request is aborted when it passes. Default: `10000`. */
+  timeoutMs?: number;
+  /** First retry delay (ms). Default: `500` (Loki client's `min_backoff`). */
+  minBackoffMs?: number;
+  /** Longest retry delay (ms). Default: `30000`: an outage is retried forever, the buffer bounds memory. */
+  maxBackoffMs?: number;
+  /** Maximum buffered entries; the oldest are dropped beyond it. Default: `10000`. */
+  maxBufferEntries?: number;
+  /** Maximum buffered bytes (UTF-16 code units); the oldest are dropped beyond it. Default: 8 MiB. */
+  maxBufferBytes?: number;
+  /**
+   * Lines longer than this (UTF-8 bytes) are truncated with a marker. Default: 256 KiB, Loki's
+   * `max_line_size` (a longer line would be rejected with a 400 and lost).
+   */
+  maxLineBytes?: number;
+  /** Deadline (ms) of the final flush on application shutdown. Default: `5000`. */
+  shutdownTimeoutMs?: number;
+  /** Where rate-limited delivery problems are reported. Default: `process.stderr`. */
+  diagnostics?: Writable;
+}
+
+/** Options of the request-context middleware. */
+export interface RequestContextOptions {
+  /**
+   * Apply the middleware to every route. Default: `true`. Set `false` to apply
+   * `RequestContextMiddleware` yourself (e.g. only on some routes).
+   */
+  enabled?: boolean;
+  /** Header read and echoed. Default: `'x-request-id'`. */
+  header?: string;
+  /**
+   * Finds the user id on the request; called lazily (when a line is written), so it also sees
+   * what a later middleware (session, auth guard) attached. Default: `req.user?.id ?? req.user?.sub`.
+   * Return `undefined` when unknown.
+   */
+  userId?: (req: any) => unknown;
+  /** Log one line per completed request (method, route, status, duration, request id). Default: `true`. */
+  logRequests?: boolean;
+  /** Paths (exact, or prefix ending in `*`) not logged on completion. Default: `['/health*']` (probes are noise). */
+  excludeFromRequestLog?: string[];
+}
+
+/** Options of `LokiLoggerModule.forRoot()` / `forRootAsync()`. */
+export interface LokiLoggerModuleOptions {
+  /** Service name: the `service` field and the `service_name` label. Required. */
+  service: string;
+  /** Environment (`production`, `staging`...): the `env` field and label. Default: `process.env.NODE_ENV ?? 'development'`. */
+  env?: string;
+  /** Minimum level. Default: `'info'` (debug lines cost CPU and Loki bytes in production). */
+  level?: LokiLogLevel;
+  /**
+   * stdout format. Default: `'json'` (what collectors and Loki parse). `'pretty'` prints coloured
+   * human lines for local development; lines shipped to Loki stay JSON.
+   */
+  format?: LokiLoggerFormat;
+  /** Colours in `pretty` format. Default: on unless `NO_COLOR` is set or stdout is not a TTY. */
+  colors?: boolean;
+  /** Where lines go. Default: `process.stdout` (the container log the platform collects). */
+  stream?: Writable;
+  /**
+   * Metadata keys whose values are masked, case-insensitive, at any depth. Default:
+   * `['password', 'authorization', 'cookie', 'token', 'secret', 'apiKey']`. Giving a list
+   * replaces the default; the key also matches `key=value` / `key: value` in messages and stacks.
+   */
+  redactKeys?: string[];
+  /**
+   * Extra literal values to mask in every line (in addition to every value of `@bastion/secrets`'
+   * registry, when the app imports `SecretsModule`). Default: none.
+   */
+  redactValues?: string[];
+  /**
+   * Secret values shorter than this are not masked. Default: `4`: masking every "a" or "1"
+   * would destroy the logs while such a value protects nothing.
+   */
+  minRedactLength?: number;
+  /** Replacement text. Default: `'[REDACTED]'`. */
+  redactCensor?: string;
+  /** Request context middleware. Default: on, see `RequestContextOptions`. */
+  requestContext?: RequestContextOptions;
+  /** Direct shipping to Loki. Default: off (stdout only; a collector ships the container log). */
+  loki?: LokiShippingOptions;
+}

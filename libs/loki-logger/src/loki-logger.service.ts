@@ -1,0 +1,210 @@
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type LoggerService,
+  type LogLevel,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { SecretRedactionSource } from '@bastion/secrets';
+import { createLogger, type Logger } from 'winston';
+import { LINE_META, LogLineFormat } from './log-line.format.js';
+import type { LokiLogLevel, LokiLoggerModuleOptions } from './loki-logger-options.interface.js';
+import { LOKI_LOGGER_OPTIONS } from './loki-logger.module-definition.js';
+import type { LokiShipperStats } from './loki-shipper-stats.js';
+import { LokiTransport } from './loki.transport.js';
+import { PrettyLineRenderer } from './pretty-line.js';
+import { DEFAULT_REDACT_KEYS, SecretRedactor } from './secret-redactor.js';
+import { StdoutTransport } from './stdout.transport.js';
+
+/** winston levels, most severe first; Nest's `log` is written as `info`. */
+export const LOKI_LOG_LEVELS: Record<LokiLogLevel, number> = {
+  fatal: 0,
+  error: 1,
+  warn: 2,
+  info: 3,
+  debug: 4,
+  verbose: 5,
+};
+
+const NEST_TO_WINSTON: Record<LogLevel, LokiLogLevel> = {
+  fatal: 'fatal',
+  error: 'error',
+  warn: 'warn',
+  log: 'info',
+  debug: 'debug',
+  verbose: 'verbose',
+};
+
+// Nest's own test for "this string is a stack trace" (ConsoleLogger.isStackFormat).
+const STACK_FORMAT = /^(.)+\n\s+at .+:\d+:\d+/;
+
+/**
+ * The application logger: a Nest `LoggerService` over winston. Use it as the app logger
+ * (`app.useLogger(app.get(LokiLogger))`) so Nest's `new Logger(Context)` writes through it, or
+ * inject it. Lines are JSON on stdout and, when configured, shipped to Loki.
+ */
+@Injectable()
+export class LokiLogger implements LoggerService, OnApplicationShutdown {
+  /** The underlying winston logger (also injectable as nest-winston's `WINSTON_MODULE_PROVIDER`). */
+  readonly winston: Logger;
+  /** The Loki shipper, when `loki.url` is configured. */
+  readonly loki: LokiTransport | undefined;
+  private readonly redactor: SecretRedactor;
+  private readonly unsubscribe: (() => void) | undefined;
+  private maxLevel: number;
+
+  constructor(
+    @Inject(LOKI_LOGGER_OPTIONS) options: LokiLoggerModuleOptions,
+    @Optional() redactionSource?: SecretRedactionSource,
+  ) {
+    if (!options?.service) throw new Error('LokiLoggerModule: `service` is required');
+    const level = options.level ?? 'info';
+    if (!(level in LOKI_LOG_LEVELS)) throw new Error(`LokiLoggerModule: unknown level "${level}"`);
+    const env = options.env ?? process.env.NODE_ENV ?? 'development';
+    const credentials = [options.loki?.password, options.loki?.bearerToken].filter((v): v is string => !!v);
+    this.redactor = new SecretRedactor(
+      options.redactKeys ?? DEFAULT_REDACT_KEYS,
+      options.redactCensor ?? '[REDACTED]',
+      options.minRedactLength ?? 4,
+      [...(options.redactValues ?? []), ...credentials],
+    );
+    if (redactionSource) {
+      const refresh = (): void => this.redactor.setValues(redactionSource.values());
+      refresh();
+      // Rebuild the matcher only when the registry changes, never per line.
+      this.unsubscribe = redactionSource.subscribe(refresh);
+    }
+    const stream = options.stream ?? process.stdout;
+    const pretty =
+      options.format === 'pretty'
+        ? new PrettyLineRenderer(
+            this.redactor,
+            options.colors ?? (!process.env.NO_COLOR && (stream as { isTTY?: boolean }).isTTY === true),
+          )
+        : undefined;
+    this.loki = options.loki?.url
+      ? new LokiTransport(options.loki, { service: options.service, env })
+      : undefined;
+    this.winston = createLogger({
+      levels: LOKI_LOG_LEVELS,
+      level,
+      format: new LogLineFormat(options.service, env, this.redactor),
+      transports: this.loki
+        ? [new StdoutTransport(stream, pretty), this.loki]
+        : [new StdoutTransport(stream, pretty)],
+      exitOnError: false,
+    });
+    this.maxLevel = LOKI_LOG_LEVELS[level];
+  }
+
+  log(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('info', message, optionalParams);
+  }
+
+  error(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('error', message, optionalParams);
+  }
+
+  warn(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('warn', message, optionalParams);
+  }
+
+  debug(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('debug', message, optionalParams);
+  }
+
+  verbose(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('verbose', message, optionalParams);
+  }
+
+  fatal(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('fatal', message, optionalParams);
+  }
+
+  /** Nest calls this with the `logger` levels of `NestFactory.create()`: the most verbose one wins. */
+  setLogLevels(levels: LogLevel[]): void {
+    let max = -1;
+    for (const l of levels) max = Math.max(max, LOKI_LOG_LEVELS[NEST_TO_WINSTON[l]] ?? -1);
+    const name = (Object.keys(LOKI_LOG_LEVELS) as LokiLogLevel[]).find((k) => LOKI_LOG_LEVELS[k] === max);
+    this.maxLevel = max;
+    if (name) this.winston.level = name;
+    else this.winston.silent = true;
+  }
+
+  /** Whether lines of this level are written. */
+  isLevelEnabled(level: LokiLogLevel): boolean {
+    return LOKI_LOG_LEVELS[level] <= this.maxLevel;
+  }
+
+  /** Counters of the Loki shipper (`undefined` when shipping is off). */
+  lokiStats(): LokiShipperStats | undefined {
+    return this.loki?.stats();
+  }
+
+  /** Sends what the Loki shipper holds; `true` when everything left in time. */
+  flush(timeoutMs?: number): Promise<boolean> {
+    return this.loki ? this.loki.flush(timeoutMs) : Promise.resolve(true);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    await this.loki?.shutdown();
+  }
+
+  /**
+   * Nest's calling convention: `(message, ...params, context?)`; `error(message, stack?, context?)`.
+   * Objects among the params are the call's metadata; an `Error` (as message or param) becomes `error`.
+   */
+  private write(level: LokiLogLevel, message: unknown, params: unknown[]): void {
+    if (LOKI_LOG_LEVELS[level] > this.maxLevel) return;
+    let end = params.length;
+    let context: string | undefined;
+    if (end > 0 && typeof params[end - 1] === 'string') {
+      const last = params[end - 1] as string;
+      // `error(message, stack)` from Nest: a lone string that looks like a stack is not a context.
+      if (!(level === 'error' || level === 'fatal') || end > 1 || !STACK_FORMAT.test(last)) {
+        context = last;
+        end--;
+      }
+    }
+    let meta: Record<string, unknown> | undefined;
+    let text: string;
+    if (typeof message === 'string') {
+      text = message;
+    } else if (message instanceof Error) {
+      text = message.message;
+      meta = { error: message };
+    } else if (message !== null && typeof message === 'object') {
+      const { message: inner, ...rest } = message as Record<string, unknown>;
+      text = typeof inner === 'string' ? inner : '';
+      meta = rest;
+    } else {
+      text = String(message);
+    }
+    let owned = meta !== undefined;
+    const own = (): Record<string, unknown> => {
+      // Never mutate the caller's object.
+      if (!owned) {
+        meta = { ...meta };
+        owned = true;
+      }
+      return meta!;
+    };
+    for (let i = 0; i < end; i++) {
+      const p = params[i];
+      if (p instanceof Error) {
+        own().error ??= p;
+      } else if (typeof p === 'string' && STACK_FORMAT.test(p)) {
+        own().error ??= { stack: p };
+      } else if (p !== null && typeof p === 'object') {
+        if (meta === undefined) meta = p as Record<string, unknown>;
+        else Object.assign(own(), p);
+      } else if (p !== undefined) {
+        const m = own();
+        ((m.params ??= []) as unknown[]).push(p);
+      }
+    }
+    this.winston.log({ level, message: text, context, [LINE_META]: meta });
+  }
+}

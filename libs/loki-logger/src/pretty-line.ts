@@ -1,0 +1,65 @@
+import { inspect } from 'node:util';
+import type { LineRecord } from './log-line.format.js';
+import type { SecretRedactor } from './secret-redactor.js';
+
+const COLORS: Record<string, string> = {
+  fatal: '\x1b[35;1m',
+  error: '\x1b[31m',
+  warn: '\x1b[33m',
+  info: '\x1b[32m',
+  debug: '\x1b[36m',
+  verbose: '\x1b[90m',
+};
+const RESET = '\x1b[0m';
+const DIM = '\x1b[2m';
+const HIDDEN = new Set([
+  'timestamp',
+  'level',
+  'message',
+  'context',
+  'service',
+  'env',
+  'requestId',
+  'userId',
+  'traceId',
+]);
+
+/** Renders a record as one human line for local development (`format: 'pretty'`). */
+export class PrettyLineRenderer {
+  constructor(
+    private readonly redactor: SecretRedactor,
+    private readonly colors: boolean,
+  ) {}
+
+  render(rec: LineRecord): string {
+    const c = this.colors;
+    const level = rec.level.toUpperCase().padEnd(7);
+    let out = `${c ? DIM : ''}${rec.timestamp.slice(11, 23)}${c ? RESET : ''} ${c ? (COLORS[rec.level] ?? '') : ''}${level}${c ? RESET : ''}`;
+    if (rec.context) out += ` ${c ? '\x1b[33m' : ''}[${rec.context}]${c ? RESET : ''}`;
+    out += ` ${rec.message}`;
+    const ids: string[] = [];
+    if (rec.requestId) ids.push(`req=${rec.requestId}`);
+    if (rec.userId) ids.push(`user=${rec.userId}`);
+    if (rec.traceId) ids.push(`trace=${rec.traceId}`);
+    if (ids.length > 0) out += ` ${c ? DIM : ''}${ids.join(' ')}${c ? RESET : ''}`;
+    const rest: Record<string, unknown> = {};
+    let hasRest = false;
+    let stack: string | undefined;
+    for (const key of Object.keys(rec)) {
+      if (HIDDEN.has(key) || rec[key] === undefined) continue;
+      const value = rec[key];
+      if (key === 'error' && value !== null && typeof value === 'object' && 'stack' in value) {
+        stack = String((value as { stack?: unknown }).stack);
+        const { stack: _s, ...others } = value as Record<string, unknown>;
+        if (Object.keys(others).length > 0) rest[key] = others;
+        hasRest = Object.keys(others).length > 0 || hasRest;
+        continue;
+      }
+      rest[key] = value;
+      hasRest = true;
+    }
+    if (hasRest) out += ` ${inspect(rest, { colors: c, depth: 6, breakLength: Infinity })}`;
+    if (stack !== undefined) out += `\n${stack}`;
+    return this.redactor.redactPlain(out);
+  }
+}

@@ -1,0 +1,84 @@
+/** Default sensitive keys (matched case-insensitively, as a part of the key: `dbPassword` too). */
+export const DEFAULT_REDACT_KEYS: readonly string[] = [
+  'password',
+  'authorization',
+  'cookie',
+  'token',
+  'secret',
+  'apiKey',
+];
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Masks secrets. Matchers are compiled once and rebuilt only when the secret list changes, so
+ * the per-line cost is one regex scan of the finished line (plus a key test per metadata key).
+ */
+export class SecretRedactor {
+  private readonly keyPattern: RegExp | undefined;
+  private readonly inlinePattern: RegExp | undefined;
+  private readonly jsonCensor: string;
+  private valuePattern: RegExp | undefined;
+  private readonly staticValues: readonly string[];
+
+  constructor(
+    keys: readonly string[],
+    readonly censor: string,
+    private readonly minLength: number,
+    staticValues: readonly string[] = [],
+  ) {
+    const names = keys.filter((k) => k.length > 0).map(escapeRegExp);
+    if (names.length > 0) {
+      const alt = names.join('|');
+      this.keyPattern = new RegExp(alt, 'i');
+      // `password=x`, `"token": "x"`, `Authorization: Bearer x` inside free text (messages, stacks).
+      this.inlinePattern = new RegExp(
+        `([\\w-]*(?:${alt})[\\w-]*)(["']?\\s*[:=]\\s*)("(?:[^"\\\\\\n]|\\\\.)*"|'[^'\\n]*'|(?:Bearer|Basic|Token)\\s+[^\\s,;"'&]+|[^\\s,;"'&})\\]]+)`,
+        'gi',
+      );
+    }
+    this.jsonCensor = JSON.stringify(censor).slice(1, -1);
+    this.staticValues = staticValues;
+    this.setValues([]);
+  }
+
+  /** Replaces the secret values (the static ones are kept). */
+  setValues(values: readonly string[]): void {
+    const forms = new Set<string>();
+    for (const v of [...this.staticValues, ...values]) {
+      if (typeof v !== 'string' || v.length < this.minLength) continue;
+      forms.add(v);
+      // The line is JSON: a secret with quotes, backslashes or control characters appears escaped.
+      forms.add(JSON.stringify(v).slice(1, -1));
+    }
+    const sorted = [...forms].toSorted((a, b) => b.length - a.length).map(escapeRegExp);
+    this.valuePattern = sorted.length > 0 ? new RegExp(sorted.join('|'), 'g') : undefined;
+  }
+
+  /** True when a metadata key names a secret. */
+  isSensitiveKey(key: string): boolean {
+    return this.keyPattern !== undefined && this.keyPattern.test(key);
+  }
+
+  /** Masks `key=value` pairs in free text (messages, error messages, stacks, string metadata). */
+  redactText(text: string): string {
+    if (this.inlinePattern === undefined) return text;
+    return text.replace(this.inlinePattern, (_m, key: string, sep: string, value: string) =>
+      value.startsWith('"')
+        ? `${key}${sep}"${this.censor}"`
+        : value.startsWith("'")
+          ? `${key}${sep}'${this.censor}'`
+          : `${key}${sep}${this.censor}`,
+    );
+  }
+
+  /** Masks every known secret value in a finished JSON line. */
+  redactJsonLine(line: string): string {
+    return this.valuePattern === undefined ? line : line.replace(this.valuePattern, this.jsonCensor);
+  }
+
+  /** Masks every known secret value in a finished plain-text line. */
+  redactPlain(text: string): string {
+    return this.valuePattern === undefined ? text : text.replace(this.valuePattern, this.censor);
+  }
+}
