@@ -1,0 +1,180 @@
+/**
+ * The Redis and Sentinel templates of docker/redis, started through redis-start.sh by the REAL
+ * redis-server: a misspelt directive, a wrong quorum, a broken password line or a start script
+ * that loses the role after a failover fails here, not in production.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { freePort } from '../harness/free-port.js';
+import { cli, RedisNodeRunner, waitFor, type NodeSpec, type RunningNode } from './redis-node-runner.js';
+
+const secret = () => randomBytes(24).toString('base64url');
+
+function writeSecrets(dir: string, values: Record<string, string>): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, value] of Object.entries(values)) writeFileSync(join(dir, name), `${value}\n`);
+  return dir;
+}
+
+describe('docker/redis configs under the real redis-server', () => {
+  let root: string;
+  let runner: RedisNodeRunner;
+  let secretsDir: string;
+  const redisPassword = secret();
+  const sentinelPassword = secret();
+  const nodes: Record<string, RunningNode> = {};
+  const specs: NodeSpec[] = [];
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'bastion-docker-redis-'));
+    const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+    specs.push(
+      { name: 'redis-master', role: 'data', template: 'redis-master.conf', port: ports[0]! },
+      { name: 'redis-replica-1', role: 'data', template: 'redis-replica.conf', port: ports[1]! },
+      { name: 'redis-replica-2', role: 'data', template: 'redis-replica.conf', port: ports[2]! },
+      { name: 'redis-sentinel-1', role: 'sentinel', template: 'sentinel.conf', port: ports[3]! },
+      { name: 'redis-sentinel-2', role: 'sentinel', template: 'sentinel.conf', port: ports[4]! },
+      { name: 'redis-sentinel-3', role: 'sentinel', template: 'sentinel.conf', port: ports[5]! },
+    );
+    runner = new RedisNodeRunner(root, { 'redis-master': ports[0]! });
+    secretsDir = writeSecrets(join(root, 'secrets'), {
+      redis_password: redisPassword,
+      sentinel_password: sentinelPassword,
+    });
+    for (const spec of specs.filter((s) => s.role === 'data'))
+      nodes[spec.name] = await runner.start(spec, secretsDir);
+    const up = await waitFor(
+      async () => (await cli(nodes['redis-master']!.port, redisPassword, 'PING')) === 'PONG',
+      10_000,
+    );
+    if (!up) throw new Error(`redis-master did not start:\n${nodes['redis-master']!.log.join('')}`);
+    for (const spec of specs.filter((s) => s.role === 'sentinel'))
+      nodes[spec.name] = await runner.start(spec, secretsDir);
+  });
+
+  afterAll(() => {
+    runner?.killAll();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('starts every node and answers PING only with the password from the secret', async () => {
+    for (const spec of specs) {
+      const pw = spec.role === 'data' ? redisPassword : sentinelPassword;
+      const ok = await waitFor(async () => (await cli(spec.port, pw, 'PING')) === 'PONG', 10_000);
+      expect(ok, `${spec.name} log:\n${nodes[spec.name]!.log.join('')}`).toBe(true);
+      expect(await cli(spec.port, undefined, 'PING')).toMatch(/NOAUTH/);
+      expect(await cli(spec.port, 'wrong-password', 'PING')).toMatch(/NOAUTH|WRONGPASS/);
+    }
+  });
+
+  it('applies the directives the runbook promises (AOF, min-replicas, quorum 2, parallel-syncs 1)', async () => {
+    const master = nodes['redis-master']!;
+    const get = async (key: string) =>
+      (await cli(master.port, redisPassword, 'CONFIG', 'GET', key)).split('\n')[1];
+    expect(await get('appendonly')).toBe('yes');
+    expect(await get('min-replicas-to-write')).toBe('1');
+    expect(await get('min-replicas-max-lag')).toBe('10');
+    expect(await get('maxmemory-policy')).toBe('noeviction');
+    const info = (
+      await cli(nodes['redis-sentinel-1']!.port, sentinelPassword, 'SENTINEL', 'MASTER', 'mymaster')
+    ).split('\n');
+    const field = (k: string) => info[info.indexOf(k) + 1];
+    expect(field('quorum')).toBe('2');
+    expect(field('parallel-syncs')).toBe('1');
+    expect(Number(field('down-after-milliseconds'))).toBeGreaterThan(0);
+    expect(Number(field('failover-timeout'))).toBeGreaterThan(0);
+  });
+
+  it('replicas sync from the master named in the template (masterauth works)', async () => {
+    for (const name of ['redis-replica-1', 'redis-replica-2']) {
+      const synced = await waitFor(
+        async () =>
+          /master_link_status:up/.test(await cli(nodes[name]!.port, redisPassword, 'INFO', 'replication')),
+        15_000,
+      );
+      expect(synced, `${name} never synced`).toBe(true);
+    }
+  });
+
+  it('the three Sentinels find each other (sentinel-pass) and reach quorum', async () => {
+    const ok = await waitFor(
+      async () =>
+        (
+          await cli(nodes['redis-sentinel-1']!.port, sentinelPassword, 'SENTINEL', 'CKQUORUM', 'mymaster')
+        ).startsWith('OK 3'),
+      20_000,
+      250,
+    );
+    expect(ok).toBe(true);
+  });
+
+  it('writes the generated configs with mode 600 (they hold the password) and logs no password', () => {
+    for (const spec of specs) {
+      expect(statSync(nodes[spec.name]!.conf).mode & 0o777).toBe(0o600);
+      const log = nodes[spec.name]!.log.join('');
+      expect(log).not.toContain(redisPassword);
+      expect(log).not.toContain(sentinelPassword);
+    }
+  });
+
+  it('keeps the role Sentinel gave a node across a restart (old master comes back as a replica)', async () => {
+    const master = nodes['redis-master']!;
+    const replica1 = nodes['redis-replica-1']!;
+    // Exactly what Sentinel sends to an old master it demotes after a failover: REPLICAOF, then
+    // CONFIG REWRITE (which needs the writable copy on the volume). Done by hand here because
+    // Sentinel waits ~8 s before converting a live old master.
+    expect(await cli(replica1.port, redisPassword, 'REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    expect(await cli(master.port, redisPassword, 'REPLICAOF', '127.0.0.1', String(replica1.port))).toBe('OK');
+    expect(await cli(master.port, redisPassword, 'CONFIG', 'REWRITE')).toBe('OK');
+
+    await runner.stop(master);
+    nodes['redis-master'] = await runner.start(specs[0]!, secretsDir);
+    const back = await waitFor(
+      async () => /role:slave/.test(await cli(master.port, redisPassword, 'INFO', 'replication')),
+      10_000,
+    );
+    expect(back, 'a restarted old master must not come back as a second master').toBe(true);
+    expect(readFileSync(master.conf, 'utf8')).toMatch(
+      new RegExp(`^replicaof 127\\.0\\.0\\.1 ${replica1.port}$`, 'm'),
+    );
+    // The rest still comes from the template: the password lines were regenerated, not duplicated.
+    expect(readFileSync(master.conf, 'utf8').match(/^requirepass /gm)).toHaveLength(1);
+  });
+
+  it('restarts a Sentinel with its saved state and a rotated password (old one refused)', async () => {
+    const s2 = nodes['redis-sentinel-2']!;
+    await runner.stop(s2);
+    const saved = readFileSync(s2.conf, 'utf8');
+    expect(saved).toMatch(/^sentinel myid /m);
+    const rotated = secret();
+    const rotatedDir = writeSecrets(join(root, 'secrets-rotated'), {
+      redis_password: redisPassword,
+      sentinel_password: rotated,
+    });
+    nodes['redis-sentinel-2'] = await runner.start(specs[4]!, rotatedDir);
+    const up = await waitFor(async () => (await cli(s2.port, rotated, 'PING')) === 'PONG', 10_000);
+    expect(up, nodes['redis-sentinel-2']!.log.join('')).toBe(true);
+    expect(await cli(s2.port, sentinelPassword, 'PING')).toMatch(/NOAUTH|WRONGPASS/);
+    // Same identity as before the restart: its state was kept, not rebuilt from the template.
+    expect(readFileSync(s2.conf, 'utf8').match(/^sentinel myid (\w+)/m)?.[1]).toBe(
+      saved.match(/^sentinel myid (\w+)/m)?.[1],
+    );
+    // The password lines are replaced, not piled up.
+    expect(readFileSync(s2.conf, 'utf8').match(/^requirepass /gm)).toHaveLength(1);
+  });
+
+  it('refuses to start without the secret, naming the missing secret', async () => {
+    const empty = join(root, 'no-secrets');
+    mkdirSync(empty, { recursive: true });
+    const port = await freePort();
+    const node = await runner.start(
+      { name: 'orphan', role: 'data', template: 'redis-master.conf', port },
+      empty,
+    );
+    const code = await new Promise<number | null>((resolve) => node.child.once('exit', (c) => resolve(c)));
+    expect(code).not.toBe(0);
+    expect(node.log.join('')).toMatch(/secret 'redis_password' not found/);
+  });
+});
