@@ -1,1 +1,30 @@
-export {};
+export { RedisSentinelModule } from './redis-sentinel.module.js';
+export {
+  OPTIONS_TYPE as RedisSentinelModuleForRootOptions,
+  ASYNC_OPTIONS_TYPE as RedisSentinelModuleAsyncOptions,
+} from './redis-sentinel.module-definition.js';
+export type {
+  RedisClientDefinition,
+  RedisClientRole,
+  RedisNatMap,
+  RedisSentinelModuleExtras,
+  RedisSentinelModuleOptions,
+} from './redis-sentinel-options.interface.js';
+export { InjectRedis } from './inject-redis.decorator.js';
+export { getRedisToken, DEFAULT_REDIS_CLIENT } from './redis-sentinel.constants.js';
+export { RedisClientsService, type RedisSentinelStats } from './redis-clients.service.js';
+export type { RedisClientStats } from './managed-redis-client.js';
+export { RedisSentinelEvents, type RedisSentinelEventMap } from './redis-sentinel.events.js';
+export {
+  RedisSentinelHealthIndicator,
+  type RedisHealthCheckOptions,
+} from './redis-sentinel-health.indicator.js';
+export { durableWrite, type DurableWriteOptions } from './durable-write.js';
+export type { RedisAddress } from './redis-address.js';
+export {
+  DurableWriteError,
+  RedisClientNotFoundError,
+  RedisConnectionLostError,
+  RedisSentinelConfigError,
+  RedisSentinelUnavailableError,
+} from './redis-sentinel.errors.js';

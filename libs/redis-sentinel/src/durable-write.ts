@@ -1,0 +1,66 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import { connectionEpoch } from './ioredis-internals.js';
+import { DurableWriteError } from './redis-sentinel.errors.js';
+
+/** Options of `durableWrite()`. */
+export interface DurableWriteOptions {
+  /** Replicas that must acknowledge. Default 1: survives the loss of the master. */
+  replicas?: number;
+  /**
+   * `WAIT` deadline. Default 500. Keep it below the client's `commandTimeoutMs` (default 2000),
+   * which bounds the whole pipeline.
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs the writes queued by `build` followed by `WAIT replicas timeoutMs` in ONE pipeline on
+ * the same connection, and returns the writes' results. Throws `DurableWriteError` when fewer
+ * replicas acknowledged before the deadline, or when the connection changed in between (then
+ * WAIT would count another connection's writes). A rejected write rejects with its own error.
+ *
+ * WAIT narrows the window in which an acknowledged write can be lost on failover; it does not
+ * make Redis strongly consistent (see the README).
+ */
+export async function durableWrite(
+  client: Redis,
+  build: (pipeline: ChainableCommander) => ChainableCommander,
+  options: DurableWriteOptions = {},
+): Promise<unknown[]> {
+  const replicas = options.replicas ?? 1;
+  const timeoutMs = options.timeoutMs ?? 500;
+  const pipeline = build(client.pipeline());
+  const writes = pipeline.length;
+  if (writes === 0) throw new TypeError('durableWrite: the pipeline has no command');
+  pipeline.call('WAIT', replicas, timeoutMs);
+  const epochBefore = connectionEpoch(client);
+  const replies = await pipeline.exec();
+  const epochAfter = connectionEpoch(client);
+  if (!replies) throw new Error('durableWrite: the pipeline was discarded');
+  const results: unknown[] = [];
+  for (let i = 0; i < writes; i++) {
+    const [err, value] = replies[i]!;
+    if (err) throw err;
+    results.push(value);
+  }
+  const [waitErr, acked] = replies[writes]!;
+  if (waitErr)
+    throw new DurableWriteError(
+      replicas,
+      0,
+      timeoutMs,
+      results,
+      `Durable write: WAIT failed: ${waitErr.message}`,
+    );
+  if (epochAfter !== epochBefore) {
+    throw new DurableWriteError(
+      replicas,
+      0,
+      timeoutMs,
+      results,
+      'Durable write: the connection changed between the write and WAIT; replication is not confirmed',
+    );
+  }
+  if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, results);
+  return results;
+}

@@ -1,0 +1,117 @@
+import type { Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { cappedBackoff } from './backoff.js';
+import { closeRedisBounded } from './bounded-close.js';
+import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
+import type { RedisSentinelEvents } from './redis-sentinel.events.js';
+import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.validator.js';
+import type { RateLimitedLogger } from './rate-limited-logger.js';
+import { applyNatMap, sentinelConnectionOptions } from './sentinel-query.js';
+
+export interface SwitchMaster {
+  from: RedisAddress | undefined;
+  to: RedisAddress;
+  at: number;
+}
+
+const CHANNEL = '+switch-master';
+
+/**
+ * Subscribes to `+switch-master` on every Sentinel (one long-lived connection each) and tells
+ * the clients at once. The announcement comes from the Sentinel that led the failover, before
+ * the others have caught up, so the clients dial the announced address directly.
+ */
+export class FailoverWatcher {
+  private readonly subscribers: Redis[] = [];
+  private readonly listeners = new Set<(change: SwitchMaster) => void>();
+  private lastMessage: string | undefined;
+  private latest: SwitchMaster | undefined;
+  private knownMaster: RedisAddress | undefined;
+  failoversSeen = 0;
+
+  constructor(
+    private readonly options: ResolvedRedisSentinelOptions,
+    private readonly events: RedisSentinelEvents,
+    private readonly logger: Logger,
+    private readonly errors: RateLimitedLogger,
+  ) {}
+
+  /** The master as last announced by `+switch-master` or seen by a master client. */
+  get currentMaster(): RedisAddress | undefined {
+    return this.knownMaster;
+  }
+
+  /** The last switch, if it happened within `maxAgeMs`. */
+  recentSwitch(maxAgeMs: number): SwitchMaster | undefined {
+    return this.latest && Date.now() - this.latest.at <= maxAgeMs ? this.latest : undefined;
+  }
+
+  /** A master client verified `address` as master. */
+  noteMaster(address: RedisAddress): void {
+    this.knownMaster = address;
+  }
+
+  onSwitch(listener: (change: SwitchMaster) => void): void {
+    this.listeners.add(listener);
+  }
+
+  start(): void {
+    for (const sentinel of this.options.sentinels) {
+      const label = formatAddress(sentinel)!;
+      const client = new Redis({
+        ...sentinelConnectionOptions(sentinel, this.options),
+        // A Sentinel that restarts is resubscribed within the cap; never gives up.
+        retryStrategy: (attempt) => cappedBackoff(attempt, 100, this.options.sentinelRetryMaxDelayMs, 100),
+        maxRetriesPerRequest: null,
+        autoResubscribe: true,
+        connectionName: 'bastion:failover-watcher',
+      });
+      client.on('error', (error: Error) =>
+        this.errors.error(`watcher:${label}`, {
+          event: 'sentinel-error',
+          sentinel: label,
+          error: error.message,
+        }),
+      );
+      client.on('message', (channel: string, message: string) => {
+        if (channel === CHANNEL) this.handle(message, label);
+      });
+      client.subscribe(CHANNEL).catch(() => undefined);
+      this.subscribers.push(client);
+    }
+  }
+
+  private handle(message: string, sentinel: string): void {
+    // <master-name> <old-ip> <old-port> <new-ip> <new-port>
+    const [name, oldHost, oldPort, newHost, newPort] = message.split(' ');
+    if (name !== this.options.masterName || !newHost || !newPort) return;
+    // Every Sentinel publishes the same message: act on the first copy only.
+    if (message === this.lastMessage) return;
+    this.lastMessage = message;
+    const to = applyNatMap({ host: newHost, port: Number(newPort) }, this.options.natMap);
+    const from =
+      oldHost && oldPort
+        ? applyNatMap({ host: oldHost, port: Number(oldPort) }, this.options.natMap)
+        : undefined;
+    if (this.latest && sameAddress(this.latest.to, to) && Date.now() - this.latest.at < 1000) return;
+    this.failoversSeen++;
+    this.latest = { from, to, at: Date.now() };
+    this.knownMaster = to;
+    this.logger.warn({
+      event: 'switch-master',
+      masterName: name,
+      from: formatAddress(from),
+      to: formatAddress(to),
+      sentinel,
+      failoversSeen: this.failoversSeen,
+    });
+    for (const listener of this.listeners) listener(this.latest);
+    this.events.emit('switch-master', { masterName: name, from, to, sentinel });
+  }
+
+  async stop(deadlineMs: number): Promise<void> {
+    this.listeners.clear();
+    await Promise.all(this.subscribers.map((c) => closeRedisBounded(c, deadlineMs)));
+    this.subscribers.length = 0;
+  }
+}

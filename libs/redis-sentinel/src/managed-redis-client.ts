@@ -1,0 +1,344 @@
+import type { Logger } from '@nestjs/common';
+import { Redis, type RedisOptions } from 'ioredis';
+import { cappedBackoff, withDeadline } from './backoff.js';
+import { closeRedisBounded } from './bounded-close.js';
+import type { FailoverWatcher, SwitchMaster } from './failover-watcher.js';
+import {
+  abandonConnection,
+  flushCommands,
+  reconnectNow,
+  takeUnfulfilledCommands,
+} from './ioredis-internals.js';
+import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
+import { RedisConnectionLostError, RedisSentinelUnavailableError } from './redis-sentinel.errors.js';
+import type { RedisSentinelEvents } from './redis-sentinel.events.js';
+import type { RedisClientRole } from './redis-sentinel-options.interface.js';
+import type {
+  ResolvedClientDefinition,
+  ResolvedRedisSentinelOptions,
+} from './redis-sentinel-options.validator.js';
+import type { RateLimitedLogger } from './rate-limited-logger.js';
+import { SentinelMasterConnector, type SentinelConnectorContext } from './sentinel-master.connector.js';
+import { askHealthyReplicas } from './sentinel-query.js';
+
+/** Reconnect delays right after a failover: the new master is known, so retry almost at once. */
+const FAST_DELAYS_MS = [0, 10, 20, 50, 100, 100, 200, 200, 500];
+/** How long after `+switch-master` reconnects stay fast and the announced address is preferred. */
+const SWITCH_WINDOW_MS = 10_000;
+/** Dials of the announced address that may fail the role check before asking the Sentinels again. */
+const MAX_HINT_FAILURES = 3;
+
+/** Per-client counters, as reported by `RedisClientsService.stats()`. */
+export interface RedisClientStats {
+  name: string;
+  role: RedisClientRole;
+  status: string;
+  /** Address of the node the client is (or was last) connected to. */
+  address: string | undefined;
+  /** `true` for a replica client that currently reads from the master. */
+  servingFromMaster: boolean;
+  reconnects: number;
+  readyCount: number;
+  lastError: string | undefined;
+}
+
+/** One named ioredis client plus what makes it follow a failover. */
+export class ManagedRedisClient {
+  readonly redis: Redis;
+  private connector: SentinelMasterConnector | undefined;
+  private dialled: RedisAddress | undefined;
+  private dialledViaHint = false;
+  private fastUntil = 0;
+  private hintFailures = 0;
+  private roleUnknown = false;
+  private readySinceDial = false;
+  private serverRole: string | undefined;
+  private replicaRecheck: NodeJS.Timeout | undefined;
+  private closing = false;
+  private reconnects = 0;
+  private readyCount = 0;
+  private lastError: string | undefined;
+
+  constructor(
+    readonly definition: ResolvedClientDefinition,
+    private readonly options: ResolvedRedisSentinelOptions,
+    private readonly watcher: FailoverWatcher | undefined,
+    private readonly events: RedisSentinelEvents,
+    private readonly logger: Logger,
+    private readonly errors: RateLimitedLogger,
+  ) {
+    this.redis = new Redis(this.ioredisOptions());
+    this.redis.on('error', (error: Error) => this.onError(error));
+    this.redis.on('close', () => this.onClose());
+    this.redis.on('ready', () => this.onReady());
+    watcher?.onSwitch((change) => this.onSwitchMaster(change));
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  get role(): RedisClientRole {
+    return this.definition.role;
+  }
+
+  /** The node the client dialled last (natMap applied). */
+  get address(): RedisAddress | undefined {
+    return this.dialled;
+  }
+
+  get servingFromMaster(): boolean {
+    return this.connector?.servingFromMaster ?? false;
+  }
+
+  stats(): RedisClientStats {
+    return {
+      name: this.name,
+      role: this.role,
+      status: this.redis.status,
+      address: formatAddress(this.dialled),
+      servingFromMaster: this.servingFromMaster,
+      reconnects: this.reconnects,
+      readyCount: this.readyCount,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Starts connecting and resolves when ready, or rejects after `timeoutMs`. */
+  async connect(timeoutMs: number): Promise<void> {
+    if (this.redis.status === 'wait') this.redis.connect().catch(() => undefined);
+    if (this.redis.status === 'ready' || timeoutMs === 0) return;
+    let onReady: (() => void) | undefined;
+    try {
+      await withDeadline(
+        new Promise<void>((resolve) => {
+          onReady = resolve;
+          this.redis.once('ready', resolve);
+        }),
+        timeoutMs,
+        `Redis client "${this.name}" not ready within ${timeoutMs} ms (status ${this.redis.status}` +
+          (this.lastError ? `; last error: ${this.lastError}` : '') +
+          ')',
+      );
+    } finally {
+      if (onReady) this.redis.off('ready', onReady);
+    }
+  }
+
+  async close(deadlineMs: number): Promise<void> {
+    this.closing = true;
+    this.stopReplicaRecheck();
+    await closeRedisBounded(this.redis, deadlineMs);
+  }
+
+  private ioredisOptions(): RedisOptions {
+    const o = this.options;
+    const context: SentinelConnectorContext = {
+      options: o,
+      wantsReplica: this.role === 'replica',
+      switchHint: () => this.switchHint(),
+      sentinelRetryDelay: (round) => cappedBackoff(round, 100, o.sentinelRetryMaxDelayMs, 100),
+      onDial: (address, _expected, viaHint) => {
+        this.dialled = address;
+        this.dialledViaHint = viaHint;
+        this.readySinceDial = false;
+      },
+      onRoleChecked: (serverRole, expected) => this.onRoleChecked(serverRole, expected),
+    };
+    const register = (connector: SentinelMasterConnector): void => {
+      this.connector = connector;
+    };
+    const target: RedisOptions =
+      o.mode === 'standalone'
+        ? { host: o.standalone!.host, port: o.standalone!.port, ...(o.tls ? { tls: { ...o.tls } } : {}) }
+        : {
+            ...(o.tls ? { tls: { ...o.tls } } : {}),
+            // ioredis constructs the connector itself; this binds it to this client.
+            Connector: class extends SentinelMasterConnector {
+              constructor() {
+                super(context);
+                register(this);
+              }
+            },
+          };
+    return {
+      ...target,
+      username: o.username,
+      password: o.password,
+      db: o.db,
+      // Nothing connects before the application initialises (onModuleInit).
+      lazyConnect: true,
+      // The master role check runs inside the ready check.
+      enableReadyCheck: true,
+      connectTimeout: o.connectTimeoutMs,
+      commandTimeout: o.commandTimeoutMs,
+      socketTimeout: o.socketTimeoutMs,
+      keepAlive: o.keepAliveMs,
+      maxRetriesPerRequest: o.maxRetriesPerRequest,
+      autoResendUnfulfilledCommands: o.autoResendUnfulfilledCommands,
+      autoResubscribe: true,
+      enableOfflineQueue: true,
+      connectionName: `bastion:${this.name}`,
+      // A demoted master answers writes with READONLY: reconnect, and reject (never resend) the write.
+      reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 1 : false),
+      retryStrategy: (attempt) => this.retryDelay(attempt),
+      ...o.ioredis,
+      ...this.definition.ioredis,
+    };
+  }
+
+  private switchHint(): RedisAddress | undefined {
+    if (this.hintFailures >= MAX_HINT_FAILURES) return undefined;
+    return this.watcher?.recentSwitch(SWITCH_WINDOW_MS)?.to;
+  }
+
+  private retryDelay(attempt: number): number | null {
+    if (this.closing) return null;
+    this.reconnects++;
+    if (this.dialledViaHint && !this.readySinceDial) this.hintFailures++;
+    const delayMs =
+      Date.now() < this.fastUntil
+        ? FAST_DELAYS_MS[Math.min(attempt - 1, FAST_DELAYS_MS.length - 1)]!
+        : cappedBackoff(attempt, 50, this.options.reconnectMaxDelayMs, 100);
+    this.events.emit('reconnecting', { client: this.name, attempt, delayMs });
+    return delayMs;
+  }
+
+  private onRoleChecked(serverRole: string | undefined, expected: 'master' | 'slave'): void {
+    this.roleUnknown = serverRole === undefined;
+    this.serverRole = serverRole;
+    if (serverRole !== undefined && serverRole !== expected) {
+      // E.g. a just-promoted replica that still reports `slave`, or a stale Sentinel: retry fast.
+      this.fastUntil = Math.max(this.fastUntil, Date.now() + 5000);
+      this.errors.error(`${this.name}:role`, {
+        event: 'role-mismatch',
+        client: this.name,
+        address: formatAddress(this.dialled),
+        expected,
+        actual: serverRole,
+      });
+    }
+  }
+
+  private onReady(): void {
+    this.readyCount++;
+    this.hintFailures = 0;
+    this.readySinceDial = true;
+    const serverRole = this.serverRole;
+    if (this.dialled && serverRole === 'master') this.watcher?.noteMaster(this.dialled);
+    this.logger.log({
+      event: 'ready',
+      client: this.name,
+      role: this.role,
+      serverRole,
+      address: formatAddress(this.dialled ?? this.options.standalone),
+      servingFromMaster: this.servingFromMaster || undefined,
+    });
+    this.events.emit('ready', {
+      client: this.name,
+      role: this.role,
+      serverRole,
+      address: this.dialled ?? this.options.standalone,
+    });
+    if (this.roleUnknown && this.connector)
+      void this.probeRole(this.servingFromMaster || this.role !== 'replica' ? 'master' : 'slave');
+    if (this.servingFromMaster) this.startReplicaRecheck();
+    else this.stopReplicaRecheck();
+  }
+
+  /** INFO was denied (ACL without +info): verify the role with ROLE instead. */
+  private async probeRole(expected: string): Promise<void> {
+    try {
+      const reply = (await this.redis.call('ROLE')) as unknown[];
+      const actual = String(reply[0]);
+      this.onRoleChecked(actual, expected as 'master' | 'slave');
+      if (actual !== expected) abandonConnection(this.redis);
+      else if (expected === 'master' && this.dialled) this.watcher?.noteMaster(this.dialled);
+    } catch (err) {
+      this.onError(new Error(`ROLE check failed: ${(err as Error).message}`));
+    }
+  }
+
+  private onError(error: Error): void {
+    this.lastError = error.message;
+    if (error instanceof RedisSentinelUnavailableError) {
+      // Nobody knows where the master is: fail queued commands now instead of letting them wait.
+      flushCommands(this.redis, error, true);
+    }
+    this.errors.error(`${this.name}:${error.name}:${error.message.slice(0, 40)}`, {
+      event: 'error',
+      client: this.name,
+      address: formatAddress(this.dialled),
+      error: error.message,
+    });
+    this.events.emit('error', { client: this.name, error });
+  }
+
+  private onClose(): void {
+    if (this.redis.options.autoResendUnfulfilledCommands) return;
+    const address = formatAddress(this.dialled);
+    for (const item of takeUnfulfilledCommands(this.redis)) {
+      item.command.reject(new RedisConnectionLostError(this.name, item.command.name, address));
+    }
+  }
+
+  private onSwitchMaster(change: SwitchMaster): void {
+    if (this.closing) return;
+    this.fastUntil = Date.now() + SWITCH_WINDOW_MS;
+    this.hintFailures = 0;
+    const status = this.redis.status;
+    if (this.role === 'replica') {
+      // Still fine on a replica that was not promoted; move if on the old master or the promoted node.
+      if (!this.servingFromMaster && !sameAddress(this.dialled, change.to)) return;
+    } else if (sameAddress(this.dialled, change.to) && (status === 'ready' || status === 'connect')) {
+      return;
+    }
+    if (status === 'ready' || status === 'connect' || status === 'connecting') {
+      this.connector?.interrupt();
+      abandonConnection(this.redis);
+    } else if (status === 'reconnecting') {
+      reconnectNow(this.redis);
+    }
+  }
+
+  private startReplicaRecheck(): void {
+    if (this.replicaRecheck || this.closing) return;
+    this.replicaRecheck = setInterval(
+      () => void this.recheckReplicas(),
+      this.options.replicaRecheckIntervalMs,
+    );
+    // Never keeps the process alive on its own.
+    this.replicaRecheck.unref();
+  }
+
+  private stopReplicaRecheck(): void {
+    if (this.replicaRecheck) clearInterval(this.replicaRecheck);
+    this.replicaRecheck = undefined;
+  }
+
+  private async recheckReplicas(): Promise<void> {
+    if (!this.servingFromMaster || this.redis.status !== 'ready') return;
+    for (const sentinel of this.options.sentinels) {
+      try {
+        const replicas = await askHealthyReplicas(
+          sentinel,
+          this.options,
+          this.options.sentinelCommandTimeoutMs,
+        );
+        if (replicas.length > 0 && this.servingFromMaster && this.redis.status === 'ready') {
+          this.logger.log({
+            event: 'replica-available',
+            client: this.name,
+            replicas: replicas.map((r) => formatAddress(r)),
+          });
+          this.stopReplicaRecheck();
+          // Graceful: replies already on the way still arrive before the socket closes.
+          this.redis.disconnect(true);
+        }
+        return;
+      } catch {
+        // Ask the next Sentinel.
+      }
+    }
+  }
+}

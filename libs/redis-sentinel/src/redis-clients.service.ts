@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { FailoverWatcher } from './failover-watcher.js';
+import { ManagedRedisClient, type RedisClientStats } from './managed-redis-client.js';
+import { RateLimitedLogger } from './rate-limited-logger.js';
+import { formatAddress } from './redis-address.js';
+import {
+  DEFAULT_REDIS_CLIENT,
+  REDIS_CLIENT_DEFINITIONS,
+  REDIS_SENTINEL_MODULE_OPTIONS,
+} from './redis-sentinel.constants.js';
+import { RedisClientNotFoundError } from './redis-sentinel.errors.js';
+import { RedisSentinelEvents } from './redis-sentinel.events.js';
+import type {
+  RedisClientDefinition,
+  RedisClientRole,
+  RedisSentinelModuleOptions,
+} from './redis-sentinel-options.interface.js';
+import {
+  resolveRedisSentinelOptions,
+  type ResolvedRedisSentinelOptions,
+} from './redis-sentinel-options.validator.js';
+
+/** Snapshot for dashboards and debugging. Never contains a password. */
+export interface RedisSentinelStats {
+  mode: 'sentinel' | 'standalone';
+  masterName: string | undefined;
+  /** Master address as last announced by Sentinel or verified by a master client. */
+  currentMaster: string | undefined;
+  /** `+switch-master` announcements seen since start. */
+  failoversSeen: number;
+  clients: RedisClientStats[];
+}
+
+/**
+ * Owns every named client: creates them (no socket yet), connects them in `onModuleInit`, and
+ * closes them (bounded) in `onApplicationShutdown`. `get(name)` returns the ioredis client.
+ */
+@Injectable()
+export class RedisClientsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('RedisSentinel');
+  private readonly clients = new Map<string, ManagedRedisClient>();
+  private readonly watcher: FailoverWatcher | undefined;
+  /** @internal */
+  readonly options: ResolvedRedisSentinelOptions;
+  private closed = false;
+
+  constructor(
+    @Inject(REDIS_SENTINEL_MODULE_OPTIONS) rawOptions: RedisSentinelModuleOptions,
+    @Inject(REDIS_CLIENT_DEFINITIONS)
+    definitions: Record<string, RedisClientRole | RedisClientDefinition> | undefined,
+    readonly events: RedisSentinelEvents,
+  ) {
+    this.options = resolveRedisSentinelOptions(rawOptions, definitions);
+    const errors = new RateLimitedLogger(this.logger, this.options.errorLogIntervalMs);
+    if (this.options.mode === 'sentinel') {
+      this.watcher = new FailoverWatcher(this.options, events, this.logger, errors);
+    }
+    for (const def of this.options.clients) {
+      this.clients.set(
+        def.name,
+        new ManagedRedisClient(def, this.options, this.watcher, events, this.logger, errors),
+      );
+    }
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.watcher?.start();
+    const timeout = this.options.startupTimeoutMs;
+    const results = await Promise.allSettled([...this.clients.values()].map((c) => c.connect(timeout)));
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+    if (failed.length > 0) {
+      // The app will not start: close everything so the process can exit.
+      await this.onApplicationShutdown();
+      throw new Error(`RedisSentinelModule: startup failed:\n${failed.map((f) => ` - ${f}`).join('\n')}`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const deadline = this.options.shutdownTimeoutMs;
+    await Promise.all([
+      ...[...this.clients.values()].map((c) => c.close(deadline)),
+      this.watcher?.stop(deadline),
+    ]);
+  }
+
+  /** The ioredis client declared under `name`. Throws `RedisClientNotFoundError` for an unknown name. */
+  get(name: string = DEFAULT_REDIS_CLIENT): Redis {
+    return this.managed(name).redis;
+  }
+
+  has(name: string): boolean {
+    return this.clients.has(name);
+  }
+
+  names(): string[] {
+    return [...this.clients.keys()];
+  }
+
+  roleOf(name: string = DEFAULT_REDIS_CLIENT): RedisClientRole {
+    return this.managed(name).role;
+  }
+
+  /** Master address as last announced by Sentinel or verified by a master client (Sentinel mode). */
+  currentMasterAddress(): { host: string; port: number } | undefined {
+    return this.watcher?.currentMaster ?? this.options.standalone;
+  }
+
+  stats(): RedisSentinelStats {
+    return {
+      mode: this.options.mode,
+      masterName: this.options.mode === 'sentinel' ? this.options.masterName : undefined,
+      currentMaster: formatAddress(this.currentMasterAddress()),
+      failoversSeen: this.watcher?.failoversSeen ?? 0,
+      clients: [...this.clients.values()].map((c) => c.stats()),
+    };
+  }
+
+  /** @internal */
+  managed(name: string = DEFAULT_REDIS_CLIENT): ManagedRedisClient {
+    const client = this.clients.get(name);
+    if (!client) throw new RedisClientNotFoundError(name, this.names());
+    return client;
+  }
+}

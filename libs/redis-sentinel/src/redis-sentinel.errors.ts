@@ -1,0 +1,76 @@
+/** Invalid module options. Lists every problem at once so a bad config is fixed in one round. */
+export class RedisSentinelConfigError extends Error {
+  override readonly name = 'RedisSentinelConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid RedisSentinelModule options:\n${problems.map((p) => ` - ${p}`).join('\n')}`);
+  }
+}
+
+/** `RedisClientsService.get(name)` for a name that was not declared in `clients`. */
+export class RedisClientNotFoundError extends Error {
+  override readonly name = 'RedisClientNotFoundError';
+  constructor(
+    readonly clientName: string,
+    known: readonly string[],
+  ) {
+    super(
+      `No Redis client named "${clientName}"; declared clients: ${known.map((n) => `"${n}"`).join(', ')}`,
+    );
+  }
+}
+
+/**
+ * No Sentinel answered, so the master address is unknown. Commands queued while the client
+ * looked for the master are rejected with this error instead of waiting.
+ */
+export class RedisSentinelUnavailableError extends Error {
+  override readonly name = 'RedisSentinelUnavailableError';
+  constructor(
+    readonly masterName: string,
+    readonly sentinels: readonly string[],
+    readonly lastError?: string,
+  ) {
+    super(
+      `No Sentinel could name the master "${masterName}" (asked ${sentinels.join(', ')})` +
+        (lastError ? `; last error: ${lastError}` : ''),
+    );
+  }
+}
+
+/**
+ * The connection was dropped (failover, READONLY, socket error) while this command was in
+ * flight. It was NOT resent: it may or may not have been applied (at-most-once).
+ */
+export class RedisConnectionLostError extends Error {
+  override readonly name = 'RedisConnectionLostError';
+  constructor(
+    readonly clientName: string,
+    readonly command: string,
+    readonly address: string | undefined,
+  ) {
+    super(
+      `Redis client "${clientName}": connection to ${address ?? 'the server'} was lost while ${command.toUpperCase()} ` +
+        'was in flight; it was not resent because it may already have been applied',
+    );
+  }
+}
+
+/**
+ * A durable write was applied on the master, but fewer replicas than required acknowledged it
+ * before the deadline (or the connection changed). Treat it as possibly lost on failover.
+ */
+export class DurableWriteError extends Error {
+  override readonly name = 'DurableWriteError';
+  constructor(
+    readonly requiredReplicas: number,
+    readonly acknowledgedReplicas: number,
+    readonly timeoutMs: number,
+    readonly results: readonly unknown[],
+    reason?: string,
+  ) {
+    super(
+      reason ??
+        `Durable write: ${acknowledgedReplicas} of ${requiredReplicas} required replica(s) acknowledged within ${timeoutMs} ms`,
+    );
+  }
+}

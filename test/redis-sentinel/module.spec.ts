@@ -1,0 +1,178 @@
+import { Controller, Get, Injectable } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import type { Redis } from 'ioredis';
+import {
+  DurableWriteError,
+  durableWrite,
+  InjectRedis,
+  RedisClientNotFoundError,
+  RedisClientsService,
+  RedisSentinelEvents,
+  RedisSentinelHealthIndicator,
+  RedisSentinelModule,
+} from '@bastion/redis-sentinel';
+import { RedisTopology } from '../harness/redis-topology.js';
+import { PASSWORD, SENTINEL_PASSWORD, sentinelOptions, startModule } from './support.js';
+
+describe('RedisSentinelModule against a real Sentinel topology', () => {
+  let topo: RedisTopology;
+
+  beforeAll(async () => {
+    topo = await RedisTopology.start({
+      password: PASSWORD,
+      sentinelPassword: SENTINEL_PASSWORD,
+      replicas: 2,
+    });
+  });
+  afterAll(async () => {
+    await topo?.teardown();
+  });
+
+  async function bastionConnections(): Promise<string[]> {
+    const list = await topo.command(topo.master, 'CLIENT', 'LIST');
+    return list
+      .split('\n')
+      .map((l) => /name=(\S*)/.exec(l)?.[1] ?? '')
+      .filter((n) => n.startsWith('bastion:'));
+  }
+
+  it('opens no connection before the application initialises, then injects named clients by role', async () => {
+    @Injectable()
+    class Jobs {
+      constructor(
+        @InjectRedis() readonly master: Redis,
+        @InjectRedis('reads') readonly reads: Redis,
+        @InjectRedis('events') readonly events: Redis,
+      ) {}
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RedisSentinelModule.forRootAsync({
+          clients: { default: 'master', reads: 'replica', events: { role: 'subscriber' } },
+          useFactory: async () => sentinelOptions(topo),
+        }),
+      ],
+      providers: [Jobs],
+    }).compile();
+    expect(await bastionConnections()).toEqual([]);
+    await moduleRef.init();
+    try {
+      const jobs = moduleRef.get(Jobs);
+      const clients = moduleRef.get(RedisClientsService);
+      expect(jobs.master).toBe(clients.get());
+      expect(jobs.reads).toBe(clients.get('reads'));
+      expect(clients.names()).toEqual(['default', 'reads', 'events']);
+      expect(() => clients.get('nope')).toThrow(RedisClientNotFoundError);
+
+      await jobs.master.set('module:k', 'v1');
+      expect(((await jobs.master.call('ROLE')) as unknown[])[0]).toBe('master');
+      expect(((await jobs.reads.call('ROLE')) as unknown[])[0]).toBe('slave');
+      expect(clients.stats().clients.find((c) => c.name === 'reads')?.address).not.toBe(
+        `127.0.0.1:${topo.master.port}`,
+      );
+
+      const received: string[] = [];
+      jobs.events.on('message', (_c: string, m: string) => received.push(m));
+      await jobs.events.subscribe('module:notify');
+      await jobs.master.publish('module:notify', 'hello');
+      await expect.poll(() => received).toEqual(['hello']);
+      expect(clients.currentMasterAddress()).toEqual({ host: '127.0.0.1', port: topo.master.port });
+    } finally {
+      await moduleRef.close();
+    }
+    expect(await bastionConnections()).toEqual([]);
+  });
+
+  it('durableWrite returns the results when replicas acknowledge and throws DurableWriteError when too few do', async () => {
+    const { moduleRef, clients } = await startModule(sentinelOptions(topo));
+    try {
+      const redis = clients.get();
+      const [id] = await durableWrite(redis, (p) => p.xadd('module:jobs', '*', 'job', '1'), {
+        replicas: 2,
+        timeoutMs: 1000,
+      });
+      expect(String(id)).toMatch(/^\d+-\d+$/);
+      const started = Date.now();
+      const err = await durableWrite(redis, (p) => p.set('module:durable', 'x'), {
+        replicas: 3,
+        timeoutMs: 200,
+      }).catch((e) => e);
+      expect(err).toBeInstanceOf(DurableWriteError);
+      expect(err).toMatchObject({ requiredReplicas: 3, acknowledgedReplicas: 2 });
+      expect(Date.now() - started).toBeLessThan(1500);
+      // The write itself was applied; only its replication is not confirmed.
+      expect(await redis.get('module:durable')).toBe('x');
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('emits typed events and serves a Terminus health endpoint without leaking a password', async () => {
+    @Controller('health')
+    class HealthController {
+      constructor(
+        private readonly health: HealthCheckService,
+        private readonly redis: RedisSentinelHealthIndicator,
+      ) {}
+      @Get('ready')
+      @HealthCheck()
+      ready() {
+        return this.health.check([() => this.redis.isHealthy('redis', { checkQuorum: true })]);
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TerminusModule,
+        RedisSentinelModule.forRoot({ ...sentinelOptions(topo), clients: { default: 'master' } }),
+      ],
+      controllers: [HealthController],
+    }).compile();
+    const events = moduleRef.get(RedisSentinelEvents);
+    const ready: unknown[] = [];
+    events.on('ready', (e) => ready.push(e));
+    await moduleRef.init();
+    try {
+      expect(ready).toEqual([
+        expect.objectContaining({
+          client: 'default',
+          role: 'master',
+          serverRole: 'master',
+          address: { host: '127.0.0.1', port: topo.master.port },
+        }),
+      ]);
+      const result = await moduleRef.get(HealthController).ready();
+      expect(result.status).toBe('ok');
+      expect(result.info?.redis).toMatchObject({
+        status: 'up',
+        serverRole: 'master',
+        address: `127.0.0.1:${topo.master.port}`,
+        masterAddress: `127.0.0.1:${topo.master.port}`,
+        connectedReplicas: 2,
+        quorum: 'ok',
+      });
+      const text = JSON.stringify(result) + JSON.stringify(moduleRef.get(RedisClientsService).stats());
+      expect(text).not.toContain(PASSWORD);
+      expect(text).not.toContain(SENTINEL_PASSWORD);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('standalone mode (URL) offers the same API', async () => {
+    const { moduleRef, clients } = await startModule({
+      url: `redis://:${PASSWORD}@127.0.0.1:${topo.master.port}/0`,
+    });
+    try {
+      await clients.get().set('module:standalone', '1');
+      expect(await clients.get().get('module:standalone')).toBe('1');
+      expect(clients.stats()).toMatchObject({
+        mode: 'standalone',
+        currentMaster: `127.0.0.1:${topo.master.port}`,
+      });
+      expect(JSON.stringify(clients.stats())).not.toContain(PASSWORD);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+/** Helpers shared by the redis-sentinel specs (not a spec file itself). */
+import { Test, type TestingModule } from '@nestjs/testing';
+import {
+  RedisClientsService,
+  RedisSentinelModule,
+  type RedisSentinelModuleExtras,
+  type RedisSentinelModuleOptions,
+} from '@bastion/redis-sentinel';
+import type { RedisTopology } from '../harness/redis-topology.js';
+
+export const PASSWORD = 'data-secret-pw';
+export const SENTINEL_PASSWORD = 'sentinel-secret-pw';
+
+export function sentinelOptions(
+  topo: RedisTopology,
+  extra: RedisSentinelModuleOptions = {},
+): RedisSentinelModuleOptions {
+  return {
+    sentinels: topo.sentinelList,
+    masterName: topo.masterName,
+    password: PASSWORD,
+    sentinelPassword: SENTINEL_PASSWORD,
+    ...extra,
+  };
+}
+
+/** Compiles and initialises a module with the Redis module; `close()` runs the shutdown hooks. */
+export async function startModule(
+  options: RedisSentinelModuleOptions,
+  extras: RedisSentinelModuleExtras = {},
+): Promise<{ moduleRef: TestingModule; clients: RedisClientsService }> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [RedisSentinelModule.forRoot({ ...options, ...extras })],
+  }).compile();
+  await moduleRef.init();
+  return { moduleRef, clients: moduleRef.get(RedisClientsService) };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch {
+      // retry
+    }
+    await sleep(20);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+}
+
+/** Waits until the Sentinel-named master has the expected number of replicas with their link up. */
+export async function waitReplicasAttached(
+  topo: RedisTopology,
+  port: number,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const node = topo.nodeByPort(port);
+  await topo.waitUntil(
+    async () => {
+      const info = await topo.command(node, 'INFO', 'replication');
+      const m = /connected_slaves:(\d+)/.exec(info);
+      return !!m && Number(m[1]) >= count && !/state=(wait_bgsave|send_bulk)/.test(info);
+    },
+    `master ${port} has ${count} replica(s) online`,
+    timeoutMs,
+  );
+}
