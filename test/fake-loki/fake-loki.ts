@@ -53,6 +53,8 @@ export class FakeLoki {
   readonly pushes: PushRecord[] = [];
   /** Requests received while hanging (not answered). */
   hung = 0;
+  /** Hung requests whose connection the client closed (an abort that really happened). */
+  hungClosed = 0;
   ready = true;
   private faults: FakeLokiFault[] = [];
   private stickyFault: FakeLokiFault | undefined;
@@ -171,6 +173,7 @@ export class FakeLoki {
     if (fault?.kind === 'hang') {
       this.hung++;
       record.status = -1;
+      req.socket.once('close', () => this.hungClosed++);
       return; // never answer; the client must abort
     }
 
