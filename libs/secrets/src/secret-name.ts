@@ -21,13 +21,13 @@ export function assertValidSecretName(name: unknown): asserts name is string {
       `Invalid secret name ${shown}: longer than ${MAX_NAME_LENGTH} characters.`,
     );
   }
+  if (name.includes('..')) {
+    throw new SecretDeclarationError(`Invalid secret name ${shown}: it must not contain "..".`);
+  }
   if (name.startsWith('.')) {
     throw new SecretDeclarationError(
       `Invalid secret name ${shown}: it must not start with a dot (dot-entries are never read as secrets).`,
     );
-  }
-  if (name.includes('..')) {
-    throw new SecretDeclarationError(`Invalid secret name ${shown}: it must not contain "..".`);
   }
   if (!NAME_PATTERN.test(name)) {
     throw new SecretDeclarationError(
