@@ -53,6 +53,7 @@ async function sh(
     const e = error as Error & { stdout?: string; stderr?: string };
     throw new Error(
       `${file} ${args.join(' ')} failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`,
+      { cause: error },
     );
   }
 }
