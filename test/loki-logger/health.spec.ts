@@ -1,0 +1,143 @@
+import 'reflect-metadata';
+import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import {
+  LokiHealthIndicator,
+  LokiLogger,
+  LokiLoggerModule,
+  type LokiHealthOptions,
+} from '@bastion/loki-logger';
+import { FakeLoki } from '../fake-loki/fake-loki.js';
+import { CaptureStream, waitFor } from './helpers.js';
+
+let healthOptions: LokiHealthOptions = {};
+
+@Controller('health')
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly loki: LokiHealthIndicator,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.loki.isHealthy('loki', healthOptions)]);
+  }
+}
+
+describe('LokiHealthIndicator', () => {
+  let fake: FakeLoki;
+  let app: INestApplication;
+  let base: string;
+  let logger: LokiLogger;
+
+  beforeAll(async () => {
+    fake = await FakeLoki.start();
+    @Module({
+      imports: [
+        TerminusModule,
+        LokiLoggerModule.forRoot({
+          service: 'health-test',
+          stream: new CaptureStream(),
+          loki: {
+            url: fake.url,
+            batchIntervalMs: 20,
+            minBackoffMs: 20,
+            maxBackoffMs: 40,
+            timeoutMs: 500,
+            diagnostics: new CaptureStream(),
+          },
+        }),
+      ],
+      controllers: [HealthController],
+    })
+    // oxlint-disable-next-line no-extraneous-class -- a Nest module is declared by its decorator
+    class AppModule {}
+    app = await NestFactory.create(AppModule, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+    logger = app.get(LokiLogger);
+  });
+  afterAll(async () => {
+    await app.close();
+    await fake.close();
+  });
+
+  const check = async (): Promise<{
+    status: number;
+    body: { status: string; info?: unknown; error?: unknown; details: { loki: Record<string, unknown> } };
+  }> => {
+    const res = await fetch(`${base}/health`);
+    return { status: res.status, body: (await res.json()) as never };
+  };
+
+  it('is up when pushes succeed', async () => {
+    logger.log('hello');
+    await logger.flush(2000);
+    const { status, body } = await check();
+    expect(status).toBe(200);
+    expect(body.details.loki).toMatchObject({ status: 'up', sent: 1, dropped: 0, consecutiveFailures: 0 });
+    expect(JSON.stringify(body)).not.toContain(fake.url); // no endpoint (maybe with credentials) in details
+  });
+
+  it('is degraded after lines were dropped recently', async () => {
+    fake.failNext({ kind: 'status', status: 400, body: 'bad' });
+    logger.log('dropped');
+    await logger.flush(2000);
+    const { status, body } = await check();
+    expect(status).toBe(200);
+    expect(body.details.loki).toMatchObject({
+      status: 'degraded',
+      message: 'log lines dropped recently',
+      dropped: 1,
+    });
+    expect(body.status).toBe('degraded');
+  });
+
+  it('is degraded, not down, when Loki is unreachable (readiness untouched), and down when asked to be', async () => {
+    healthOptions = { recentDropMs: 1 };
+    await fake.refuse();
+    logger.log('cannot ship');
+    await waitFor(() => logger.lokiStats()!.consecutiveFailures >= 3, 'three failed pushes');
+    let r = await check();
+    expect(r.status).toBe(200);
+    expect(r.body.details.loki).toMatchObject({ status: 'degraded', message: 'Loki unreachable' });
+
+    healthOptions = { recentDropMs: 1, failWhenDown: true };
+    r = await check();
+    expect(r.status).toBe(503);
+    expect(r.body.details.loki).toMatchObject({ status: 'down', message: 'Loki unreachable' });
+
+    await fake.accept();
+    await waitFor(() => logger.lokiStats()!.bufferedEntries === 0, 'recovery');
+    r = await check();
+    expect(r.status).toBe(200);
+    expect(r.body.details.loki.status).toBe('up');
+  });
+
+  it('probes /ready within its timeout when asked', async () => {
+    healthOptions = { recentDropMs: 1, failWhenDown: true, probeReady: true, timeoutMs: 300 };
+    expect((await check()).body.details.loki).toMatchObject({ status: 'up', ready: true });
+    fake.ready = false;
+    let r = await check();
+    expect(r.body.details.loki).toMatchObject({ status: 'down', ready: false });
+    expect(String(r.body.details.loki.message)).toMatch(/^Loki not ready: 503/);
+    fake.ready = true;
+    // A Loki that does not answer at all: the check still answers within its timeout.
+    const silent = await FakeLoki.start();
+    await silent.refuse();
+    const { createServer } = await import('node:net');
+    const blackhole = createServer(() => {}); // accepts, never answers
+    await new Promise<void>((resolve) => blackhole.listen(silent.port, '127.0.0.1', () => resolve()));
+    const hanging = new LokiLogger({ service: 'x', stream: new CaptureStream(), loki: { url: silent.url } });
+    const t0 = Date.now();
+    const ready = await hanging.loki!.ready(300);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(ready.ready).toBe(false);
+    await hanging.onApplicationShutdown();
+    blackhole.close();
+    healthOptions = {};
+  });
+});
