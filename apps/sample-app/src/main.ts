@@ -1,1 +1,82 @@
-export {};
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { LokiLogger } from '@bastion/loki-logger';
+import { getRedisToken } from '@bastion/redis-sentinel';
+import { SecretsService } from '@bastion/secrets';
+import session from 'express-session';
+import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { appConfig, type AppConfig } from './config/app.config.js';
+import type { AppSecret } from './config/app-secrets.js';
+import { RedisSessionStore } from './session/redis-session.store.js';
+
+/** Upper bound of a graceful shutdown; past it the process exits non-zero rather than hang. */
+const SHUTDOWN_DEADLINE_MS = 20_000;
+
+async function bootstrap(): Promise<void> {
+  // Imported here so that a configuration error is reported below as one clear message.
+  const { AppModule } = await import('./app.module.js');
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    bufferLogs: true,
+    // A boot error reaches the catch below, which prints it once and without a stack; the
+    // buffered boot logs are flushed into the app's own logger below once it is attached.
+    abortOnError: false,
+    autoFlushLogs: false,
+  });
+  const logger = app.get(LokiLogger);
+  app.useLogger(logger);
+  app.flushLogs();
+  const config = app.get<AppConfig>(appConfig.KEY);
+  const secrets = app.get<SecretsService<AppSecret>>(SecretsService);
+
+  let sessionSecret = secrets.get('session_secret');
+  if (!sessionSecret) {
+    // Development only (required in production): sessions do not survive a restart then.
+    sessionSecret = randomBytes(32).toString('hex');
+    logger.warn('no session_secret: using a random one for this process (development only)', 'Bootstrap');
+  }
+  app.use(
+    session({
+      store: new RedisSessionStore(app.get<Redis>(getRedisToken())),
+      secret: sessionSecret,
+      name: 'sid',
+      resave: false,
+      saveUninitialized: false,
+      rolling: false,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 86_400_000 },
+    }),
+  );
+
+  await app.listen(config.port, config.host);
+  logger.log({ message: 'listening', url: await app.getUrl() }, 'Bootstrap');
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.log({ message: 'shutting down', signal }, 'Bootstrap');
+    setTimeout(() => {
+      process.stderr.write(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+try {
+  await bootstrap();
+} catch (err) {
+  // Boot errors of this app and its modules are written to be read as they are: no stack needed.
+  const e = err as Error;
+  process.stderr.write(`sample-app failed to start: ${e.name}: ${e.message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,102 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { SecretsModule, SecretsService } from '@bastion/secrets';
+import { RedisSentinelModule, type RedisSentinelModuleOptions } from '@bastion/redis-sentinel';
+import { LokiLoggerModule, type LokiLoggerModuleOptions } from '@bastion/loki-logger';
+import { appConfig, parseAppConfig, type AppConfig } from './config/app.config.js';
+import { appSecrets, type AppSecret } from './config/app-secrets.js';
+import { REDIS_CLIENTS } from './common/redis-clients.js';
+import { HealthController } from './health/health.controller.js';
+import { CacheController } from './cache/cache.controller.js';
+import { CacheService } from './cache/cache.service.js';
+import { JobsController } from './jobs/jobs.controller.js';
+import { JobsService } from './jobs/jobs.service.js';
+import { JobsWorker } from './jobs/jobs.worker.js';
+import { SessionController } from './session/session.controller.js';
+import { NotificationsController } from './notifications/notifications.controller.js';
+import { NotificationsService } from './notifications/notifications.service.js';
+import type { Request } from 'express';
+import './session/session.types.js';
+
+// Read once here for the module options that must be known statically (the secrets directory).
+const bootConfig = parseAppConfig(process.env);
+
+/** Redis options from the environment and the secrets: Sentinel mode, or standalone for development. */
+export function redisOptions(
+  config: AppConfig,
+  secrets: SecretsService<AppSecret>,
+): RedisSentinelModuleOptions {
+  const password = secrets.get('redis_password');
+  const sentinelPassword = secrets.get('sentinel_password');
+  const common = { ...(password ? { password } : {}) };
+  if (config.redisSentinels) {
+    return {
+      ...common,
+      sentinels: config.redisSentinels,
+      masterName: config.redisMasterName,
+      ...(sentinelPassword ? { sentinelPassword } : {}),
+    };
+  }
+  return { ...common, url: config.redisUrl };
+}
+
+export function loggerOptions(
+  config: AppConfig,
+  secrets: SecretsService<AppSecret>,
+): LokiLoggerModuleOptions {
+  const lokiPassword = secrets.get('loki_password');
+  return {
+    service: config.serviceName,
+    env: config.nodeEnv,
+    level: config.logLevel as LokiLoggerModuleOptions['level'],
+    format: config.logFormat,
+    requestContext: {
+      userId: (req: Request) => req.session?.user,
+      logRequests: true,
+      excludeFromRequestLog: ['/health/live', '/health/ready'],
+    },
+    ...(config.lokiUrl
+      ? {
+          loki: {
+            url: config.lokiUrl,
+            ...(config.lokiTenant ? { tenant: config.lokiTenant } : {}),
+            ...(config.lokiUsername ? { username: config.lokiUsername } : {}),
+            ...(lokiPassword ? { password: lokiPassword } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
+    SecretsModule.forRoot({ isGlobal: true, secrets: appSecrets, directory: bootConfig.secretsDir }),
+    LokiLoggerModule.forRootAsync({
+      isGlobal: true,
+      inject: [appConfig.KEY, SecretsService],
+      useFactory: loggerOptions,
+    }),
+    RedisSentinelModule.forRootAsync({
+      isGlobal: true,
+      clients: {
+        ...REDIS_CLIENTS,
+        // Its XREADGROUP blocks for up to 1 s: the command deadline must exceed that.
+        worker: { role: 'master', ioredis: { commandTimeout: 3000 } },
+      },
+      inject: [appConfig.KEY, SecretsService],
+      useFactory: redisOptions,
+    }),
+    TerminusModule,
+  ],
+  controllers: [
+    HealthController,
+    CacheController,
+    JobsController,
+    SessionController,
+    NotificationsController,
+  ],
+  providers: [CacheService, JobsService, JobsWorker, NotificationsService],
+})
+export class AppModule {}

@@ -1,0 +1,39 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
+import { RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
+import { SecretsHealthIndicator } from '@bastion/secrets';
+import { LokiHealthIndicator } from '@bastion/loki-logger';
+import { appConfig, type AppConfig } from '../config/app.config.js';
+
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly redis: RedisSentinelHealthIndicator,
+    private readonly secrets: SecretsHealthIndicator,
+    private readonly loki: LokiHealthIndicator,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  /** Liveness: the process can serve. Checks no dependency, so a Redis outage never restarts the app. */
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /**
+   * Readiness: Redis (connected to the master the Sentinels name) and secrets. Loki is reported
+   * but only as degraded when down: logs still reach stdout, so Loki must not take the app out.
+   * Every indicator has its own deadline (at most 500 ms), so this answers within 1 s.
+   */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    const checks: HealthIndicatorFunction[] = [
+      () => this.redis.isHealthy('redis', { timeoutMs: 500 }),
+      () => this.secrets.isHealthy('secrets'),
+    ];
+    if (this.config.lokiUrl) checks.push(() => this.loki.isHealthy('loki'));
+    return this.health.check(checks);
+  }
+}

@@ -1,0 +1,37 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Req, UnauthorizedException } from '@nestjs/common';
+import { setLogContextUserId } from '@bastion/loki-logger';
+import type { Request } from 'express';
+import { requireString } from '../common/body-validation.js';
+import './session.types.js';
+
+@Controller('session')
+export class SessionController {
+  @Post()
+  @HttpCode(201)
+  async create(@Req() req: Request, @Body() body: unknown): Promise<{ user: string }> {
+    const user = requireString(body, 'user', { maxLength: 200 });
+    // A new id on sign-in prevents session fixation.
+    await new Promise<void>((resolve, reject) =>
+      req.session.regenerate((err) => (err ? reject(err) : resolve())),
+    );
+    req.session.user = user;
+    await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+    setLogContextUserId(user);
+    return { user };
+  }
+
+  @Get()
+  get(@Req() req: Request): { user: string } {
+    const user = req.session?.user;
+    if (!user) throw new UnauthorizedException('no session: POST /session first');
+    return { user };
+  }
+
+  @Delete()
+  @HttpCode(204)
+  async destroy(@Req() req: Request): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      req.session.destroy((err) => (err ? reject(err) : resolve())),
+    );
+  }
+}

@@ -1,0 +1,7 @@
+declare module 'express-session' {
+  interface SessionData {
+    /** The signed-in user of this sample app. */
+    user?: string;
+  }
+}
+export {};

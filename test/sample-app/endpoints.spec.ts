@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisTopology } from '../harness/redis-topology.js';
+import { AppProcess, SseClient, secretsDir, waitFor } from './app-process.js';
+
+const REDIS_PASSWORD = 'e2e-redis-pw-Zq8vN3xK';
+const SENTINEL_PASSWORD = 'e2e-sentinel-pw-Hw4tLm2R';
+const SESSION_SECRET = 'e2e-session-secret-abcdefghijklmnopqrstuvwxyz0123';
+
+describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=production, LOG_LEVEL=debug)', () => {
+  let topo: RedisTopology;
+  let app: AppProcess;
+  let secrets: ReturnType<typeof secretsDir>;
+
+  beforeAll(async () => {
+    topo = await RedisTopology.start({ password: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
+    secrets = secretsDir({
+      redis_password: REDIS_PASSWORD,
+      sentinel_password: SENTINEL_PASSWORD,
+      session_secret: SESSION_SECRET,
+    });
+    app = await AppProcess.spawn({
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'debug',
+      REDIS_SENTINELS: topo.sentinelList,
+      SECRETS_DIR: secrets.dir,
+    });
+    await app.ready();
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await topo?.teardown();
+    secrets?.remove();
+  });
+
+  it('GET /health/live is 200 and /health/ready is 200 with redis and secrets up, within 1 s', async () => {
+    expect((await app.request('GET', '/health/live')).status).toBe(200);
+    const ready = await app.request('GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.ms).toBeLessThan(1000);
+    expect(ready.body.status).toBe('ok');
+    expect(ready.body.details.redis.status).toBe('up');
+    expect(ready.body.details.secrets.status).toBe('up');
+    expect(ready.body.details.loki).toBeUndefined();
+  });
+
+  it('every response carries an X-Request-Id; a valid incoming one is kept', async () => {
+    const res = await fetch(`${app.url}/health/live`, { headers: { 'x-request-id': 'req-abc-123' } });
+    expect(res.headers.get('x-request-id')).toBe('req-abc-123');
+    const generated = await app.request('GET', '/cache/missing-key');
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('cache: PUT then GET, 404 for a missing key, 400 for bad input', async () => {
+    expect((await app.request('PUT', '/cache/greeting', { value: 'hello', ttlSeconds: 60 })).status).toBe(
+      204,
+    );
+    const got = await app.request('GET', '/cache/greeting');
+    expect(got).toMatchObject({ status: 200, body: { key: 'greeting', value: 'hello' } });
+    expect((await app.request('GET', '/cache/nope')).status).toBe(404);
+    const noValue = await app.request('PUT', '/cache/x', { ttlSeconds: 5 });
+    expect(noValue.status).toBe(400);
+    expect(noValue.body.message).toContain('"value"');
+    const badTtl = await app.request('PUT', '/cache/x', { value: 'v', ttlSeconds: -1 });
+    expect(badTtl.status).toBe(400);
+    expect(badTtl.body.message).toContain('ttlSeconds');
+    expect((await app.request('PUT', '/cache/bad%20key', { value: 'v' })).status).toBe(400);
+    expect((await app.request('PUT', '/cache/x', undefined, { rawBody: '{not json' })).status).toBe(400);
+  });
+
+  it('jobs: 202 with an id, processed to done; 404 unknown; 400 without payload', async () => {
+    const created = await app.request('POST', '/jobs', { payload: { to: 'ada', n: 1 } });
+    expect(created.status).toBe(202);
+    expect(created.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor(
+      async () => (await app.request('GET', `/jobs/${created.body.id}`)).body?.status === 'done',
+      'the job to be done',
+      10_000,
+    );
+    const done = await app.request('GET', `/jobs/${created.body.id}`);
+    expect(done.body).toEqual({ id: created.body.id, status: 'done', attempts: 1 });
+    expect((await app.request('GET', '/jobs/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+    expect((await app.request('GET', '/jobs/not-an-id')).status).toBe(400);
+    const noPayload = await app.request('POST', '/jobs', { other: 1 });
+    expect(noPayload.status).toBe(400);
+    expect(noPayload.body.message).toContain('payload');
+  });
+
+  it('session: create (HttpOnly cookie), read, delete; 401 without one', async () => {
+    expect((await app.request('GET', '/session')).status).toBe(401);
+    const created = await app.request('POST', '/session', { user: 'ada' });
+    expect(created.status).toBe(201);
+    const setCookie = created.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Lax/i);
+    const cookie = setCookie.split(';')[0]!;
+    expect(await app.request('GET', '/session', undefined, { cookie })).toMatchObject({
+      status: 200,
+      body: { user: 'ada' },
+    });
+    expect((await app.request('DELETE', '/session', undefined, { cookie })).status).toBe(204);
+    expect((await app.request('GET', '/session', undefined, { cookie })).status).toBe(401);
+    expect((await app.request('POST', '/session', { user: '' })).status).toBe(400);
+  });
+
+  it('notifications: the SSE stream delivers what is published after it connected', async () => {
+    const sse = new SseClient(`${app.url}/notifications/stream`);
+    await sse.open;
+    const published = await app.request('POST', '/notifications', { message: 'hello subscribers' });
+    expect(published.status).toBe(202);
+    await waitFor(() => sse.messages.some((m) => m.message === 'hello subscribers'), 'the SSE message', 5000);
+    sse.close();
+    expect((await app.request('POST', '/notifications', { message: 42 })).status).toBe(400);
+  });
+
+  it('unknown routes are 404', async () => {
+    expect((await app.request('GET', '/no/such/route')).status).toBe(404);
+  });
+
+  it('logs each request once with its request id, and the user id from the session', async () => {
+    const res = await fetch(`${app.url}/cache/greeting`, { headers: { 'x-request-id': 'log-check-1' } });
+    expect(res.status).toBe(200);
+    await waitFor(() => app.output.includes('log-check-1'), 'the request log line', 5000);
+    const lines = app.output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    const mine = lines.filter((l) => l.requestId === 'log-check-1');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ method: 'GET', route: '/cache/:key', status: 200 });
+    expect(typeof mine[0].durationMs).toBe('number');
+    expect(lines.some((l) => l.userId === 'ada')).toBe(true);
+  });
+
+  it('with LOG_LEVEL=debug, no secret value appears anywhere in the output', async () => {
+    await app.stop();
+    expect(app.output).toContain('"level":"debug"');
+    for (const value of [REDIS_PASSWORD, SENTINEL_PASSWORD, SESSION_SECRET]) {
+      expect(app.output).not.toContain(value);
+      expect(app.output).not.toContain(value.slice(0, 12));
+    }
+  });
+});
+
+describe('sample app boot errors', () => {
+  it('NODE_ENV=production without redis_password exits non-zero with one clear message naming it', async () => {
+    const secrets = secretsDir({ session_secret: SESSION_SECRET });
+    try {
+      const app = await AppProcess.spawn({
+        NODE_ENV: 'production',
+        REDIS_SENTINELS: '127.0.0.1:1',
+        SECRETS_DIR: secrets.dir,
+      });
+      const { code } = await app.exited;
+      expect(code).not.toBe(0);
+      expect(app.output).toContain('redis_password');
+      expect(app.output).toContain(secrets.dir);
+      expect(app.output).toContain('REDIS_PASSWORD');
+      expect(app.output.match(/failed to start/g)).toHaveLength(1);
+      expect(app.output).not.toContain('    at '); // no stack trace
+    } finally {
+      secrets.remove();
+    }
+  });
+
+  it('invalid configuration lists every problem in one error', async () => {
+    const app = await AppProcess.spawn({ PORT: 'abc', LOG_FORMAT: 'xml', REDIS_SENTINELS: 'nohost' });
+    // PORT is overridden by spawn(); pass the bad one through another variable instead.
+    const { code } = await app.exited;
+    expect(code).not.toBe(0);
+    expect(app.output).toContain('LOG_FORMAT');
+    expect(app.output).toContain('REDIS_SENTINELS entry "nohost"');
+    expect(app.output.match(/failed to start/g)).toHaveLength(1);
+  });
+});
