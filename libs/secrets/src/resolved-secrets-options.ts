@@ -18,6 +18,7 @@ export interface ResolvedSecret {
   readonly encoding: 'utf8' | 'buffer';
   readonly maxBytes: number;
   readonly validate: ((value: string, bytes: Buffer) => SecretValidationResult) | undefined;
+  readonly parse: ((value: string, bytes: Buffer) => unknown) | undefined;
 }
 
 /** Module options with every default applied. Internal. */
@@ -63,6 +64,9 @@ export function assertValidDeclarations(secrets: readonly SecretDeclaration[]): 
     if (declaration.validate !== undefined && typeof declaration.validate !== 'function') {
       throw new SecretDeclarationError(`Secret "${declaration.name}": validate must be a function.`);
     }
+    if (declaration.parse !== undefined && typeof declaration.parse !== 'function') {
+      throw new SecretDeclarationError(`Secret "${declaration.name}": parse must be a function.`);
+    }
   }
 }
 
@@ -103,6 +107,7 @@ export function resolveSecretsOptions(
       encoding: declaration.encoding ?? 'utf8',
       maxBytes: declaration.maxBytes ?? maxBytes,
       validate: declaration.validate,
+      parse: declaration.parse,
     })),
     directory: options.directory ?? DEFAULT_SECRETS_DIRECTORY,
     envConflict,

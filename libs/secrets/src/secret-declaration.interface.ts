@@ -45,4 +45,12 @@ export interface SecretDeclaration<TName extends string = string> {
    * is reported: messages of schema libraries tend to echo the input.
    */
   readonly validate?: (value: string, bytes: Buffer) => SecretValidationResult;
+
+  /**
+   * Turns the (validated) content into a structured value, read with `getParsed()` and served by the
+   * config namespace: e.g. `JSON.parse` for a credentials document. Runs at boot and on every rotation;
+   * a throw is reported like a validator's (class name only). Every string inside the result is
+   * added to the redaction registry. Default: none.
+   */
+  readonly parse?: (value: string, bytes: Buffer) => unknown;
 }

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { toSecretBytes } from './secret-content.js';
 import { readSecretFile } from './secret-file-reader.js';
 import type { SecretSource } from './secret-source.js';
-import { validateSecret } from './secret-validation.js';
+import { parseSecret, validateSecret } from './secret-validation.js';
 import type { ResolvedSecret, ResolvedSecretsOptions } from './resolved-secrets-options.js';
 
 /** Result of resolving one secret. `lookedAt` lists every place consulted, for the boot error. */
@@ -10,6 +10,7 @@ export type SecretResolution =
   | {
       readonly kind: 'loaded';
       readonly bytes: Buffer;
+      readonly parsed: unknown;
       readonly source: SecretSource;
       /** The plain-env fallback was used while NODE_ENV=production (allowed by opt-in). */
       readonly envInProduction: boolean;
@@ -20,7 +21,7 @@ export type SecretResolution =
 
 /** Outcome of reading one file-backed source, shared by boot, rotation and health checks. */
 export type SourceRead =
-  | { readonly kind: 'found'; readonly bytes: Buffer }
+  | { readonly kind: 'found'; readonly bytes: Buffer; readonly parsed: unknown }
   | { readonly kind: 'missing' }
   | { readonly kind: 'empty' }
   | { readonly kind: 'invalid'; readonly reason: string };
@@ -36,7 +37,11 @@ function checkContent(secret: ResolvedSecret, raw: Buffer, encoding: 'utf8' | 'b
   const bytes = toSecretBytes(raw, encoding);
   if (bytes === undefined) return { kind: 'empty' };
   const problem = validateSecret(secret, bytes);
-  return problem === undefined ? { kind: 'found', bytes } : { kind: 'invalid', reason: problem };
+  if (problem !== undefined) return { kind: 'invalid', reason: problem };
+  const parsed = parseSecret(secret, bytes);
+  return 'reason' in parsed
+    ? { kind: 'invalid', reason: parsed.reason }
+    : { kind: 'found', bytes, parsed: parsed.parsed };
 }
 
 /**
@@ -65,7 +70,7 @@ export async function resolveSecret(
   const directoryPath = join(options.directory, secret.name);
   const fromDirectory = await readFileSource(secret, directoryPath);
   if (fromDirectory.kind === 'found') {
-    return loaded(fromDirectory.bytes, { type: 'directory', location: directoryPath }, false, lookedAt);
+    return loaded(fromDirectory, { type: 'directory', location: directoryPath }, false, lookedAt);
   }
   if (fromDirectory.kind === 'invalid') {
     return { kind: 'invalid', reason: `file ${directoryPath} ${fromDirectory.reason}`, lookedAt };
@@ -84,7 +89,7 @@ export async function resolveSecret(
       const absolute = resolve(filePath);
       const fromEnvFile = await readFileSource(secret, absolute);
       if (fromEnvFile.kind === 'found') {
-        return loaded(fromEnvFile.bytes, { type: 'env-file', location: absolute }, false, lookedAt);
+        return loaded(fromEnvFile, { type: 'env-file', location: absolute }, false, lookedAt);
       }
       if (fromEnvFile.kind === 'empty') {
         lookedAt.push(`file ${absolute} from ${fileVar} (empty)`);
@@ -116,7 +121,7 @@ export async function resolveSecret(
     // Env values are taken as they are: a shell never adds a newline to them.
     const fromEnv = checkContent(secret, raw, 'buffer');
     if (fromEnv.kind === 'found') {
-      return loaded(fromEnv.bytes, { type: 'env', location: secret.env }, options.production, lookedAt);
+      return loaded(fromEnv, { type: 'env', location: secret.env }, options.production, lookedAt);
     }
     if (fromEnv.kind === 'invalid') {
       return { kind: 'invalid', reason: `env ${secret.env} ${fromEnv.reason}`, lookedAt };
@@ -126,12 +131,12 @@ export async function resolveSecret(
 }
 
 function loaded(
-  bytes: Buffer,
+  found: { readonly bytes: Buffer; readonly parsed: unknown },
   source: SecretSource,
   envInProduction: boolean,
   lookedAt: string[],
 ): SecretResolution {
-  return { kind: 'loaded', bytes, source, envInProduction, lookedAt };
+  return { kind: 'loaded', bytes: found.bytes, parsed: found.parsed, source, envInProduction, lookedAt };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

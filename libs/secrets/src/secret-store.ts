@@ -13,6 +13,7 @@ interface Entry {
   readonly secret: ResolvedSecret;
   bytes: Buffer | undefined;
   text: string | undefined;
+  parsed: unknown;
   source: SecretSource | undefined;
   generation: number;
   /** Why the latest rotation attempt failed; cleared when the file is usable again. */
@@ -44,6 +45,7 @@ export class SecretStore {
           secret,
           bytes: undefined,
           text: undefined,
+          parsed: undefined,
           source: undefined,
           generation: 0,
           rotationError: undefined,
@@ -68,7 +70,7 @@ export class SecretStore {
     results.forEach((result, index) => {
       const secret = options.secrets[index]!;
       if (result.kind === 'loaded') {
-        store.#set(store.#entries.get(secret.name)!, result.bytes, result.source);
+        store.#set(store.#entries.get(secret.name)!, result.bytes, result.parsed, result.source);
         if (result.envInProduction) fromEnvInProduction.push(secret.name);
         return;
       }
@@ -122,6 +124,11 @@ export class SecretStore {
       throw new TypeError(`Secret "${name}" is declared with encoding "buffer"; read it with getBuffer().`);
     }
     return entry.text;
+  }
+
+  /** The result of the declaration's `parse`, or `undefined` (not found, or no parser). */
+  getParsed(name: string): unknown {
+    return this.#entry(name).parsed;
   }
 
   /** A copy, so a caller that zero-fills it after use does not wipe the store. */
@@ -199,7 +206,7 @@ export class SecretStore {
       }
       if (entry.bytes && read.bytes.equals(entry.bytes)) return;
       const old = entry.bytes;
-      this.#set(entry, read.bytes, source);
+      this.#set(entry, read.bytes, read.parsed, source);
       old?.fill(0);
       this.#generation += 1;
       this.#logger.log(`Secret "${entry.secret.name}" rotated (generation ${entry.generation}).`);
@@ -218,16 +225,21 @@ export class SecretStore {
     this.#events.next({ type: 'rotation-failed', name: entry.secret.name, reason });
   }
 
-  #set(entry: Entry, bytes: Buffer, source: SecretSource): void {
+  #set(entry: Entry, bytes: Buffer, parsed: unknown, source: SecretSource): void {
     const text = entry.secret.encoding === 'utf8' ? bytes.toString('utf8') : undefined;
     entry.bytes = bytes;
     entry.text = text;
+    entry.parsed = parsed;
     entry.source = source;
     entry.generation += 1;
-    const forms = [text ?? bytes.toString('utf8')];
-    // URL-encoded form too: passwords end up inside connection URLs in log lines.
-    const encoded = encodeURIComponent(forms[0]!);
-    if (encoded !== forms[0]) forms.push(encoded);
+    const forms: string[] = [];
+    for (const form of [text ?? bytes.toString('utf8'), ...stringLeaves(parsed)]) {
+      if (form.length === 0) continue;
+      forms.push(form);
+      // URL-encoded form too: passwords end up inside connection URLs in log lines.
+      const encoded = encodeURIComponent(form);
+      if (encoded !== form) forms.push(encoded);
+    }
     let added = false;
     for (const form of forms) {
       if (!this.#redaction.has(form)) {
@@ -280,4 +292,12 @@ function toStatus(entry: Entry): SecretStatus {
 
 function describeForLog(status: SecretStatus): string {
   return `${status.name} (${status.loaded ? status.source : status.required ? 'MISSING' : 'not set'})`;
+}
+
+/** Every string inside a parsed value (a JSON credentials document's fields are secrets too). */
+function stringLeaves(value: unknown, seen = new Set<unknown>()): string[] {
+  if (typeof value === 'string') return [value];
+  if (value === null || typeof value !== 'object' || seen.has(value) || Buffer.isBuffer(value)) return [];
+  seen.add(value);
+  return Object.values(value).flatMap((child) => stringLeaves(child, seen));
 }

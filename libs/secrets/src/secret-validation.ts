@@ -24,3 +24,19 @@ export function validateSecret(secret: ResolvedSecret, bytes: Buffer): string | 
   }
   return 'failed validation';
 }
+
+/** Runs the declaration's parser, if any. A throw is reported by class name only. */
+export function parseSecret(
+  secret: ResolvedSecret,
+  bytes: Buffer,
+): { readonly parsed: unknown } | { readonly reason: string } {
+  if (!secret.parse) return { parsed: undefined };
+  try {
+    return { parsed: secret.parse(bytes.toString('utf8'), Buffer.from(bytes)) };
+  } catch (error) {
+    const kind = error instanceof Error ? error.name : typeof error;
+    return {
+      reason: `could not be parsed (the parser threw ${kind}; its message is not shown because it may contain the value)`,
+    };
+  }
+}

@@ -5,11 +5,13 @@ import { SecretStore } from './secret-store.js';
 import type { SecretsModuleOptions } from './secrets-module-options.interface.js';
 import { assertValidDeclarations, resolveSecretsOptions } from './resolved-secrets-options.js';
 
-/** The namespace object: one key per declared name, a Buffer for `encoding: 'buffer'`. */
+/** The namespace object: one key per declared name; the `parse` result if any, a Buffer for `encoding: 'buffer'`. */
 export type SecretsConfig<T extends readonly SecretDeclaration[]> = {
-  readonly [D in T[number] as D['name']]: D['encoding'] extends 'buffer'
-    ? Buffer | undefined
-    : string | undefined;
+  readonly [D in T[number] as D['name']]: D extends { parse: (...args: never[]) => infer R }
+    ? R | undefined
+    : D['encoding'] extends 'buffer'
+      ? Buffer | undefined
+      : string | undefined;
 };
 
 /**
@@ -41,12 +43,13 @@ export function registerSecretsConfig<
 
 function createNamespace(store: SecretStore): object {
   const namespace = {};
-  for (const status of store.describe()) {
-    const binary = store.options.secrets.find((s) => s.name === status.name)!.encoding === 'buffer';
-    Object.defineProperty(namespace, status.name, {
-      enumerable: false,
-      get: () => (binary ? store.getBuffer(status.name) : store.get(status.name)),
-    });
+  for (const secret of store.options.secrets) {
+    const read = secret.parse
+      ? () => store.getParsed(secret.name)
+      : secret.encoding === 'buffer'
+        ? () => store.getBuffer(secret.name)
+        : () => store.get(secret.name);
+    Object.defineProperty(namespace, secret.name, { enumerable: false, get: read });
   }
   const describe = () =>
     `SecretsConfig(${store

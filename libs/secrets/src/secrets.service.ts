@@ -44,6 +44,14 @@ export class SecretsService<TName extends string = string>
     return this.store.getBuffer(name);
   }
 
+  /**
+   * The declaration's `parse` result (e.g. a parsed JSON document), or `undefined`. The type argument
+   * is the caller's claim, as with `ConfigService.get<T>()`.
+   */
+  getParsed<T = unknown>(name: TName): T | undefined {
+    return this.store.getParsed(name) as T | undefined;
+  }
+
   getBufferOrThrow(name: TName): Buffer {
     const value = this.store.getBuffer(name);
     if (value === undefined) throw new Error(`Secret "${name}" is not available (optional and not found).`);
