@@ -22,14 +22,16 @@ describe('parse', () => {
   ] as const;
 
   it('exposes the parsed value and registers every string inside it for redaction', async () => {
-    sandbox.file('db_credentials', '{"user":"app-user","password":"p@ss word"}\n');
+    sandbox.file('db_credentials', '{"user":"app-user","password":"p@ss word","host":"db"}\n');
     const app = await boot(SecretsModule.forRoot({ directory: sandbox.dir, secrets: declarations }));
     const service = app.get(SecretsService);
     expect(service.getParsed<DbCredentials>('db_credentials')).toEqual({
       user: 'app-user',
       password: 'p@ss word',
+      host: 'db',
     });
     expect(service.values()).toEqual(expect.arrayContaining(['app-user', 'p@ss word', 'p%40ss%20word']));
+    expect(service.values()).not.toContain('db'); // too short to mask without wrecking log lines
     await app.close();
   });
 

@@ -49,8 +49,8 @@ export interface SecretDeclaration<TName extends string = string> {
   /**
    * Turns the (validated) content into a structured value, read with `getParsed()` and served by the
    * config namespace: e.g. `JSON.parse` for a credentials document. Runs at boot and on every rotation;
-   * a throw is reported like a validator's (class name only). Every string inside the result is
-   * added to the redaction registry. Default: none.
+   * a throw is reported like a validator's (class name only). Every string of 4+ characters inside
+   * the result is added to the redaction registry (shorter ones would mask unrelated log text). Default: none.
    */
   readonly parse?: (value: string, bytes: Buffer) => unknown;
 }

@@ -233,7 +233,7 @@ export class SecretStore {
     entry.source = source;
     entry.generation += 1;
     const forms: string[] = [];
-    for (const form of [text ?? bytes.toString('utf8'), ...stringLeaves(parsed)]) {
+    for (const form of [text ?? bytes.toString('utf8'), ...stringLeaves(parsed, new Set())]) {
       if (form.length === 0) continue;
       forms.push(form);
       // URL-encoded form too: passwords end up inside connection URLs in log lines.
@@ -294,9 +294,12 @@ function describeForLog(status: SecretStatus): string {
   return `${status.name} (${status.loaded ? status.source : status.required ? 'MISSING' : 'not set'})`;
 }
 
-/** Every string inside a parsed value (a JSON credentials document's fields are secrets too). */
+// Shorter fields of a parsed document ("db", "u", "5432") would mask unrelated text in every log line.
+const MIN_PARSED_LEAF_LENGTH = 4;
+
+/** Every string of 4+ characters inside a parsed value (a credentials document's fields are secrets too). */
 function stringLeaves(value: unknown, seen = new Set<unknown>()): string[] {
-  if (typeof value === 'string') return [value];
+  if (typeof value === 'string') return value.length >= MIN_PARSED_LEAF_LENGTH ? [value] : [];
   if (value === null || typeof value !== 'object' || seen.has(value) || Buffer.isBuffer(value)) return [];
   seen.add(value);
   return Object.values(value).flatMap((child) => stringLeaves(child, seen));
