@@ -462,6 +462,14 @@ export class LokiTransport extends TransportStream {
         `shutdown: ${left} lines not delivered to Loki within ${timeoutMs} ms${drained ? '' : ' (flush deadline passed)'}`,
       );
     }
+    // Drops reported only as "first of a minute" get their totals before the process goes.
+    if ([...this.lastNote.values()].some((n) => n.suppressed > 0)) {
+      const totals = Object.entries(this.dropped)
+        .filter(([, n]) => n > 0)
+        .map(([reason, n]) => `${reason}=${n}`)
+        .join(', ');
+      this.diag(`lines dropped in total: ${totals}; sent: ${this.sent}`);
+    }
     this.settleWaiters();
     this.agent.destroy();
   }

@@ -19,6 +19,8 @@ export class SecretRedactor {
   private readonly inlinePattern: RegExp | undefined;
   private readonly jsonCensor: string;
   private valuePattern: RegExp | undefined;
+  /** The forms to look for, when few: `indexOf` scans beat a regex alternation there. */
+  private valueForms: string[] = [];
   private readonly staticValues: readonly string[];
 
   constructor(
@@ -32,8 +34,10 @@ export class SecretRedactor {
       const alt = names.join('|');
       this.keyPattern = new RegExp(alt, 'i');
       // `password=x`, `"token": "x"`, `Authorization: Bearer x` inside free text (messages, stacks).
+      // No leading `[\w-]*`: the key's prefix (`db` of `dbPassword`) is kept as is, and leaving it
+      // out avoids backtracking at every position of every message.
       this.inlinePattern = new RegExp(
-        `([\\w-]*(?:${alt})[\\w-]*)(["']?\\s*[:=]\\s*)("(?:[^"\\\\\\n]|\\\\.)*"|'[^'\\n]*'|(?:Bearer|Basic|Token)\\s+[^\\s,;"'&]+|[^\\s,;"'&})\\]]+)`,
+        `((?:${alt})[\\w-]*)(["']?\\s*[:=]\\s*)("(?:[^"\\\\\\n]|\\\\.)*"|'[^'\\n]*'|(?:Bearer|Basic|Token)\\s+[^\\s,;"'&]+|[^\\s,;"'&})\\]]+)`,
         'gi',
       );
     }
@@ -53,6 +57,7 @@ export class SecretRedactor {
     }
     const sorted = [...forms].toSorted((a, b) => b.length - a.length).map(escapeRegExp);
     this.valuePattern = sorted.length > 0 ? new RegExp(sorted.join('|'), 'g') : undefined;
+    this.valueForms = sorted.length <= 8 ? [...forms] : [];
   }
 
   /** True when a metadata key names a secret. */
@@ -62,7 +67,9 @@ export class SecretRedactor {
 
   /** Masks `key=value` pairs in free text (messages, error messages, stacks, string metadata). */
   redactText(text: string): string {
-    if (this.inlinePattern === undefined) return text;
+    // Every pattern needs a `=` or `:` separator; most messages have neither.
+    if (this.inlinePattern === undefined || (text.indexOf('=') === -1 && text.indexOf(':') === -1))
+      return text;
     return text.replace(this.inlinePattern, (_m, key: string, sep: string, value: string) =>
       value.startsWith('"')
         ? `${key}${sep}"${this.censor}"`
@@ -74,11 +81,20 @@ export class SecretRedactor {
 
   /** Masks every known secret value in a finished JSON line. */
   redactJsonLine(line: string): string {
-    return this.valuePattern === undefined ? line : line.replace(this.valuePattern, this.jsonCensor);
+    if (this.valuePattern === undefined || !this.mayContainValue(line)) return line;
+    return line.replace(this.valuePattern, this.jsonCensor);
+  }
+
+  private mayContainValue(text: string): boolean {
+    const forms = this.valueForms;
+    if (forms.length === 0) return true; // many secrets: let the single regex scan decide
+    for (let i = 0; i < forms.length; i++) if (text.includes(forms[i]!)) return true;
+    return false;
   }
 
   /** Masks every known secret value in a finished plain-text line. */
   redactPlain(text: string): string {
-    return this.valuePattern === undefined ? text : text.replace(this.valuePattern, this.censor);
+    if (this.valuePattern === undefined || !this.mayContainValue(text)) return text;
+    return text.replace(this.valuePattern, this.censor);
   }
 }
