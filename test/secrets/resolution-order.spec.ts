@@ -1,5 +1,4 @@
 import { SecretsModule, SecretsService } from '@bastion/secrets';
-import { CaptureLogger } from './support/capture-logger.js';
 import { boot, rejectionOf, SecretsSandbox } from './support/secrets-sandbox.js';
 
 describe('resolution order: <dir>/<name> → <ENV>_FILE → <ENV>', () => {
@@ -100,14 +99,22 @@ describe('resolution order: <dir>/<name> → <ENV>_FILE → <ENV>', () => {
     await app.close();
   });
 
-  it('never reads directories or dot-entries, and fails on a directory where a secret should be', async () => {
-    sandbox.file('..data', 'not a secret');
-    const logger = new CaptureLogger();
+  it('fails (instead of falling back to env) on a directory where a secret file should be', async () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(`${sandbox.dir}/a_dir`);
-    await expect(
-      boot(SecretsModule.forRoot({ directory: sandbox.dir, secrets: [{ name: 'a_dir' }] }), logger),
-    ).rejects.toThrow(/a_dir.*is a directory/);
+    sandbox.env({ A_DIR: 'env-value' });
+    await expect(load([{ name: 'a_dir' }])).rejects.toThrow(
+      /"a_dir": invalid: file .*a_dir is a directory, not a file/,
+    );
+  });
+
+  it('fails (instead of falling back) on a file that cannot be opened', async () => {
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync('loop', `${sandbox.dir}/loop`); // ELOOP: a broken mount, not an absent secret
+    sandbox.env({ LOOP: 'env-value' });
+    await expect(load([{ name: 'loop' }])).rejects.toThrow(
+      /"loop": invalid: file .*loop cannot be opened \(ELOOP\)/,
+    );
   });
 
   it('reports a <ENV>_FILE that points nowhere as an error, not as a missing secret', async () => {

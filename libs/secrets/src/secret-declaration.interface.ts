@@ -42,7 +42,7 @@ export interface SecretDeclaration<TName extends string = string> {
   /**
    * Checks the content after newline stripping, at boot and on every rotation. Invalid content fails
    * boot (or, on rotation, keeps the old value). If the validator throws, only the error's class name
-   * is reported: messages of schema libraries tend to echo the input.
+   * is reported: messages of schema libraries tend to echo the input. Default: none.
    */
   readonly validate?: (value: string, bytes: Buffer) => SecretValidationResult;
 
