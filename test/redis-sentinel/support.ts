@@ -73,3 +73,44 @@ export async function waitReplicasAttached(
     timeoutMs,
   );
 }
+
+/**
+ * Independent observer of `+switch-master` (plain ioredis, one connection per Sentinel): the
+ * reference clock for "time after the switch".
+ */
+export async function watchSwitchMaster(topo: RedisTopology): Promise<{
+  switches: Array<{ at: number; to: number }>;
+  close: () => void;
+}> {
+  const { Redis } = await import('ioredis');
+  const switches: Array<{ at: number; to: number }> = [];
+  const subs = topo.sentinels.map((s) => {
+    const c = new Redis({
+      host: s.host,
+      port: s.port,
+      password: SENTINEL_PASSWORD,
+      protocol: 2,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 100,
+    });
+    c.on('error', () => undefined);
+    c.on('message', (_ch: string, msg: string) => {
+      const to = Number(msg.split(' ')[4]);
+      if (!switches.some((w) => w.to === to && Date.now() - w.at < 5000))
+        switches.push({ at: Date.now(), to });
+    });
+    return c;
+  });
+  await Promise.all(subs.map((c) => c.subscribe('+switch-master')));
+  return { switches, close: () => subs.forEach((c) => c.disconnect()) };
+}
+
+/** Open TCP sockets and timers of this process (for leak checks). */
+export function openHandles(): { sockets: number; timers: number } {
+  const info = process.getActiveResourcesInfo();
+  return {
+    sockets: info.filter((r) => r === 'TCPSocketWrap' || r === 'TLSWrap').length,
+    timers: info.filter((r) => r === 'Timeout').length,
+  };
+}

@@ -19,10 +19,17 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Races `promise` against a deadline; the timer is always cleared. */
-export async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+export async function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  message: string | (() => string),
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineExceededError(message)), ms);
+    timer = setTimeout(
+      () => reject(new DeadlineExceededError(typeof message === 'function' ? message() : message)),
+      ms,
+    );
   });
   try {
     return await Promise.race([promise, deadline]);

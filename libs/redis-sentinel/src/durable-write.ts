@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { connectionEpoch } from './ioredis-internals.js';
+import { managedClientOf } from './managed-redis-client.js';
 import { DurableWriteError } from './redis-sentinel.errors.js';
 
 /** Options of `durableWrite()`. */
@@ -29,6 +30,19 @@ export async function durableWrite(
 ): Promise<unknown[]> {
   const replicas = options.replicas ?? 1;
   const timeoutMs = options.timeoutMs ?? 500;
+  const managed = managedClientOf(client);
+  if (managed?.failover.inProgress) {
+    // The old master may still take the write while the replica that would acknowledge it is
+    // about to be re-pointed: refuse before writing; the caller retries after the switch.
+    throw new DurableWriteError(
+      replicas,
+      0,
+      timeoutMs,
+      [],
+      'Durable write refused: a Sentinel failover is in progress',
+    );
+  }
+  const generationBefore = managed?.failover.generation ?? 0;
   const pipeline = build(client.pipeline());
   const writes = pipeline.length;
   if (writes === 0) throw new TypeError('durableWrite: the pipeline has no command');
@@ -52,13 +66,13 @@ export async function durableWrite(
       results,
       `Durable write: WAIT failed: ${waitErr.message}`,
     );
-  if (epochAfter !== epochBefore) {
+  if (epochAfter !== epochBefore || (managed?.failover.generation ?? 0) !== generationBefore) {
     throw new DurableWriteError(
       replicas,
       0,
       timeoutMs,
       results,
-      'Durable write: the connection changed between the write and WAIT; replication is not confirmed',
+      'Durable write: the connection changed or a failover started before WAIT answered; replication is not confirmed',
     );
   }
   if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, results);

@@ -15,6 +15,10 @@ export interface SwitchMaster {
 }
 
 const CHANNEL = '+switch-master';
+/** Sentinel failover progress events (`+try-failover`, `+failover-end`, `-failover-abort-*`, ...). */
+const FAILOVER_PATTERN = '*failover*';
+/** A failover that announced neither its end nor an abort is considered over after this long. */
+const FAILOVER_STALE_MS = 30_000;
 
 /**
  * Subscribes to `+switch-master` on every Sentinel (one long-lived connection each) and tells
@@ -27,7 +31,10 @@ export class FailoverWatcher {
   private lastMessage: string | undefined;
   private latest: SwitchMaster | undefined;
   private knownMaster: RedisAddress | undefined;
+  private failoverStartedAt: number | undefined;
   failoversSeen = 0;
+  /** Increments when a failover starts and when the master switches (see `durableWrite`). */
+  generation = 0;
 
   constructor(
     private readonly options: ResolvedRedisSentinelOptions,
@@ -44,6 +51,16 @@ export class FailoverWatcher {
   /** The last switch, if it happened within `maxAgeMs`. */
   recentSwitch(maxAgeMs: number): SwitchMaster | undefined {
     return this.latest && Date.now() - this.latest.at <= maxAgeMs ? this.latest : undefined;
+  }
+
+  /**
+   * `true` between `+try-failover` and the switch (or abort): the old master may still accept
+   * writes that only a replica about to be re-pointed acknowledges.
+   */
+  get failoverInProgress(): boolean {
+    if (this.failoverStartedAt === undefined) return false;
+    if (Date.now() - this.failoverStartedAt > FAILOVER_STALE_MS) this.failoverStartedAt = undefined;
+    return this.failoverStartedAt !== undefined;
   }
 
   /** A master client verified `address` as master. */
@@ -76,8 +93,28 @@ export class FailoverWatcher {
       client.on('message', (channel: string, message: string) => {
         if (channel === CHANNEL) this.handle(message, label);
       });
+      client.on('pmessage', (_pattern: string, channel: string, message: string) =>
+        this.handleProgress(channel, message),
+      );
       client.subscribe(CHANNEL).catch(() => undefined);
+      client.psubscribe(FAILOVER_PATTERN).catch(() => undefined);
       this.subscribers.push(client);
+    }
+  }
+
+  private handleProgress(channel: string, message: string): void {
+    // `<instance-type> <name> <ip> <port> [@ <master-name> <ip> <port>]`
+    const parts = message.split(' ');
+    const masterName = parts[0] === 'master' ? parts[1] : parts[parts.indexOf('@') + 1];
+    if (masterName !== this.options.masterName) return;
+    if (channel === '+try-failover') {
+      if (this.failoverStartedAt === undefined) {
+        this.generation++;
+        this.logger.warn({ event: 'failover-started', masterName });
+      }
+      this.failoverStartedAt = Date.now();
+    } else if (channel === '+failover-end' || channel.startsWith('-failover-abort')) {
+      this.failoverStartedAt = undefined;
     }
   }
 
@@ -95,6 +132,8 @@ export class FailoverWatcher {
         : undefined;
     if (this.latest && sameAddress(this.latest.to, to) && Date.now() - this.latest.at < 1000) return;
     this.failoversSeen++;
+    this.generation++;
+    this.failoverStartedAt = undefined;
     this.latest = { from, to, at: Date.now() };
     this.knownMaster = to;
     this.logger.warn({

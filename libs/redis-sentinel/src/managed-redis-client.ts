@@ -42,6 +42,13 @@ export interface RedisClientStats {
   lastError: string | undefined;
 }
 
+const managedByRedis = new WeakMap<Redis, ManagedRedisClient>();
+
+/** The module's wrapper of an ioredis client, if the client belongs to this module. */
+export function managedClientOf(redis: Redis): ManagedRedisClient | undefined {
+  return managedByRedis.get(redis);
+}
+
 /** One named ioredis client plus what makes it follow a failover. */
 export class ManagedRedisClient {
   readonly redis: Redis;
@@ -68,6 +75,7 @@ export class ManagedRedisClient {
     private readonly errors: RateLimitedLogger,
   ) {
     this.redis = new Redis(this.ioredisOptions());
+    managedByRedis.set(this.redis, this);
     this.redis.on('error', (error: Error) => this.onError(error));
     this.redis.on('close', () => this.onClose());
     this.redis.on('ready', () => this.onReady());
@@ -85,6 +93,14 @@ export class ManagedRedisClient {
   /** The node the client dialled last (natMap applied). */
   get address(): RedisAddress | undefined {
     return this.dialled;
+  }
+
+  /** Failover state for `durableWrite` (always calm in standalone mode). */
+  get failover(): { inProgress: boolean; generation: number } {
+    return {
+      inProgress: this.watcher?.failoverInProgress ?? false,
+      generation: this.watcher?.generation ?? 0,
+    };
   }
 
   get servingFromMaster(): boolean {
@@ -116,7 +132,8 @@ export class ManagedRedisClient {
           this.redis.once('ready', resolve);
         }),
         timeoutMs,
-        `Redis client "${this.name}" not ready within ${timeoutMs} ms (status ${this.redis.status}` +
+        () =>
+          `Redis client "${this.name}" not ready within ${timeoutMs} ms (status ${this.redis.status}` +
           (this.lastError ? `; last error: ${this.lastError}` : '') +
           ')',
       );

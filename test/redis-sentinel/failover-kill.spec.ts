@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import { RedisSentinelEvents } from '@bastion/redis-sentinel';
+import { RedisTopology } from '../harness/redis-topology.js';
+import {
+  PASSWORD,
+  SENTINEL_PASSWORD,
+  sentinelOptions,
+  sleep,
+  startModule,
+  waitFor,
+  watchSwitchMaster,
+} from './support.js';
+
+describe('killed master (SIGKILL) under a write loop', () => {
+  let topo: RedisTopology;
+
+  beforeAll(async () => {
+    topo = await RedisTopology.start({
+      password: PASSWORD,
+      sentinelPassword: SENTINEL_PASSWORD,
+      downAfterMs: 1000,
+    });
+  });
+  afterAll(async () => {
+    await topo?.teardown();
+  });
+
+  it('resumes writes on the new master soon after +switch-master, and pub/sub works after the failover', async () => {
+    const observer = await watchSwitchMaster(topo);
+    const app = await startModule(sentinelOptions(topo), {
+      clients: { default: 'master', events: 'subscriber' },
+    });
+    const redis: Redis = app.clients.get();
+    const subscriber: Redis = app.clients.get('events');
+    const events = app.moduleRef.get(RedisSentinelEvents);
+    const switchEvents: unknown[] = [];
+    events.on('switch-master', (e) => switchEvents.push(e));
+    const received: string[] = [];
+    subscriber.on('message', (_c: string, m: string) => received.push(m));
+    await subscriber.subscribe('kill:notify');
+
+    const state = { running: true };
+    const acked: number[] = [];
+    let seq = 0;
+    const loop = (async () => {
+      while (state.running) {
+        try {
+          await redis.set(`kill:${++seq}`, '1');
+          acked.push(Date.now());
+        } catch {
+          // writes may fail while no master exists
+        }
+        await sleep(10);
+      }
+    })();
+    const oldPort = topo.master.port;
+    try {
+      await sleep(200);
+      const killedAt = Date.now();
+      await topo.kill(topo.master);
+      await waitFor(() => observer.switches.length > 0, '+switch-master', 20_000);
+      const { at: switchAt, to: newPort } = observer.switches[0]!;
+      await waitFor(() => acked.some((t) => t > switchAt), 'a write after the switch', 10_000);
+      const firstAfter = acked.find((t) => t > switchAt)!;
+      console.log(
+        `[kill] switch ${switchAt - killedAt} ms after SIGKILL; first write ${firstAfter - switchAt} ms after +switch-master`,
+      );
+      expect(firstAfter - switchAt).toBeLessThan(1000);
+      expect(switchEvents).toEqual([
+        expect.objectContaining({
+          from: { host: '127.0.0.1', port: oldPort },
+          to: { host: '127.0.0.1', port: newPort },
+        }),
+      ]);
+      expect(app.clients.stats()).toMatchObject({ failoversSeen: 1, currentMaster: `127.0.0.1:${newPort}` });
+
+      // The subscriber followed the master and its subscription is back.
+      await waitFor(
+        () =>
+          app.clients.stats().clients.find((c) => c.name === 'events')?.address === `127.0.0.1:${newPort}`,
+        'subscriber on the new master',
+      );
+      await waitFor(async () => {
+        await redis.publish('kill:notify', 'after-failover');
+        return received.includes('after-failover');
+      }, 'a message published after the failover arrives');
+    } finally {
+      state.running = false;
+      await loop;
+      observer.close();
+      await app.moduleRef.close();
+    }
+  });
+});
