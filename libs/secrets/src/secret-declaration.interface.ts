@@ -15,8 +15,10 @@ export interface SecretDeclaration<TName extends string = string> {
   readonly name: TName;
 
   /**
-   * Whether boot fails when the secret cannot be found. Default `false`.
-   * Compute it per environment, e.g. `required: process.env.NODE_ENV === 'production'`.
+   * Whether boot fails when the secret cannot be found. Default `false`, so a developer machine can
+   * boot without every production secret; compute it per environment, e.g.
+   * `required: process.env.NODE_ENV === 'production'`. A secret that is found but invalid fails boot
+   * either way.
    */
   readonly required?: boolean;
 
