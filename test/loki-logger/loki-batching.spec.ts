@@ -121,6 +121,21 @@ describe('Loki transport: batching and wire formats', () => {
     expect(fake.pushes[1]!.headers.authorization).toBe('Bearer tok-123456');
     expect(fake.entries[1]!.line).not.toContain('tok-123456');
     await bearer.logger.onApplicationShutdown();
+
+    // A function credential is read per push: a rotated secret is used without a restart.
+    let current = 'first-pass';
+    const rotating = createLogger({ loki: { url: fake.url, username: 'u', password: () => current } });
+    rotating.logger.log('one');
+    await rotating.logger.flush(3000);
+    current = 'second-pass';
+    rotating.logger.log('two');
+    await rotating.logger.flush(3000);
+    expect(
+      fake.pushes
+        .slice(-2)
+        .map((p) => Buffer.from(String(p.headers.authorization).slice(6), 'base64').toString()),
+    ).toEqual(['u:first-pass', 'u:second-pass']);
+    await rotating.logger.onApplicationShutdown();
   });
 
   it('truncates lines over the 256 KB default with a marker instead of losing them', async () => {

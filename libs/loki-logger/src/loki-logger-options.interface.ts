@@ -25,11 +25,13 @@ export interface LokiShippingOptions {
   username?: string;
   /**
    * Basic auth password (take it from `@bastion/secrets`). Default: none. It is never logged,
-   * never part of health details, and its value is added to the redaction list.
+   * never part of health details, and its value is added to the redaction list. A function is
+   * called for every push, so a rotated secret is picked up without a restart:
+   * `password: () => secrets.get('loki_password')`.
    */
-  password?: string;
-  /** Bearer token (alternative to basic auth). Default: none. Also added to the redaction list. */
-  bearerToken?: string;
+  password?: string | (() => string | undefined);
+  /** Bearer token (alternative to basic auth). Default: none. Same rules as `password`. */
+  bearerToken?: string | (() => string | undefined);
   /** Extra HTTP headers on every push. Default: none. */
   headers?: Record<string, string>;
   /**

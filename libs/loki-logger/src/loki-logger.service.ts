@@ -62,7 +62,10 @@ export class LokiLogger implements LoggerService, OnApplicationShutdown {
     const level = options.level ?? 'info';
     if (!(level in LOKI_LOG_LEVELS)) throw new Error(`LokiLoggerModule: unknown level "${level}"`);
     const env = options.env ?? process.env.NODE_ENV ?? 'development';
-    const credentials = [options.loki?.password, options.loki?.bearerToken].filter((v): v is string => !!v);
+    // Static credentials are masked too (function-valued ones come from the secrets registry).
+    const credentials = [options.loki?.password, options.loki?.bearerToken].filter(
+      (v): v is string => typeof v === 'string' && v.length > 0,
+    );
     this.redactor = new SecretRedactor(
       options.redactKeys ?? DEFAULT_REDACT_KEYS,
       options.redactCensor ?? '[REDACTED]',

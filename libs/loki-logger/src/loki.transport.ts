@@ -54,6 +54,8 @@ export class LokiTransport extends TransportStream {
   private readonly readyUrl: URL;
   private readonly agent: http.Agent;
   private readonly baseHeaders: Record<string, string>;
+  /** Built per request: the credential may be a function returning the current (rotated) value. */
+  private readonly authorization: (() => string | undefined) | undefined;
   private readonly smMode: StructuredMetadataMode;
   private smEnabled: boolean;
   private readonly encoding: 'json' | 'protobuf';
@@ -131,11 +133,17 @@ export class LokiTransport extends TransportStream {
 
     this.baseHeaders = { ...options.headers };
     if (options.tenant) this.baseHeaders['X-Scope-OrgID'] = options.tenant;
-    if (options.bearerToken) {
-      this.baseHeaders.Authorization = `Bearer ${options.bearerToken}`;
-    } else if (options.username !== undefined || options.password !== undefined) {
-      const basic = Buffer.from(`${options.username ?? ''}:${options.password ?? ''}`).toString('base64');
-      this.baseHeaders.Authorization = `Basic ${basic}`;
+    const { username, password, bearerToken } = options;
+    const read = (v: string | (() => string | undefined) | undefined): string | undefined =>
+      typeof v === 'function' ? v() : v;
+    if (bearerToken !== undefined) {
+      this.authorization = () => {
+        const token = read(bearerToken);
+        return token ? `Bearer ${token}` : undefined;
+      };
+    } else if (username !== undefined || password !== undefined) {
+      this.authorization = () =>
+        `Basic ${Buffer.from(`${username ?? ''}:${read(password) ?? ''}`).toString('base64')}`;
     }
 
     this.smMode = options.structuredMetadata ?? 'auto';
@@ -287,7 +295,7 @@ export class LokiTransport extends TransportStream {
     if (entries.length === 0) return ['empty'];
     const withMetadata = this.smEnabled;
     const hasMetadata = withMetadata && entries.some((e) => e.metadata !== undefined);
-    const headers: Record<string, string> = { ...this.baseHeaders };
+    const headers = this.headers();
     let body: Buffer;
     if (this.encoding === 'protobuf') {
       body = Buffer.from(snappyCompress(this.encoder.protobuf(entries, withMetadata)));
@@ -348,6 +356,13 @@ export class LokiTransport extends TransportStream {
     this.lastDropAt = Date.now();
     this.note(reason, n, detail);
     return ['drop'];
+  }
+
+  private headers(): Record<string, string> {
+    const headers: Record<string, string> = { ...this.baseHeaders };
+    const auth = this.authorization?.();
+    if (auth !== undefined) headers.Authorization = auth;
+    return headers;
   }
 
   private failure(detail: string): void {
@@ -482,7 +497,7 @@ export class LokiTransport extends TransportStream {
   /** GET `/ready` of Loki (for the health indicator), within `timeoutMs`. */
   async ready(timeoutMs: number): Promise<{ ready: boolean; detail: string }> {
     try {
-      const res = await this.request('GET', this.readyUrl, { ...this.baseHeaders }, undefined, timeoutMs);
+      const res = await this.request('GET', this.readyUrl, this.headers(), undefined, timeoutMs);
       return { ready: res.status === 200, detail: `${res.status} ${res.body.slice(0, 100).trim()}` };
     } catch (err) {
       return { ready: false, detail: describe(err) };
