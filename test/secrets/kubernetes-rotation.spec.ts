@@ -97,6 +97,17 @@ describe('Kubernetes ..data layout and rotation', () => {
     expect(notified).toBe(2);
   });
 
+  it('stops watching and polling when the application closes', async () => {
+    volume.write({ db_password: 'pw-one', api_token: 'tok' });
+    const { service } = await start({ watch: true, pollIntervalMs: 30, debounceMs: 10 });
+    await app!.close();
+    app = undefined;
+    volume.write({ db_password: 'pw-after-close', api_token: 'tok' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(service.get('db_password')).toBe('pw-one');
+    expect(service.generation).toBe(1);
+  });
+
   it('picks up a swap by polling when watching is off', async () => {
     volume.write({ db_password: 'pw-one', api_token: 'tok' });
     const { service } = await start({ watch: false, pollIntervalMs: 50 });

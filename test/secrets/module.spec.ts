@@ -51,6 +51,9 @@ describe('SecretsModule wiring', () => {
       { logger: new CaptureLogger(), abortOnError: false },
     );
     expect(app.get(RedisOptions).password).toBe('async-value');
+    const typed = app.get<SecretsService<'redis_password'>>(SecretsService);
+    // @ts-expect-error: with a typed service an undeclared name is a compile error (and a runtime one).
+    expect(() => typed.get('redis_pasword')).toThrow('Secret "redis_pasword" is not declared');
     expect(app.get(SecretRedactionSource)).toBe(app.get(SecretsService));
     expect(app.get(SecretRedactionSource).values()).toEqual(['async-value']);
     await app.close();
