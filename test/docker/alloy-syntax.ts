@@ -154,9 +154,13 @@ class Parser {
   private pos = 0;
   constructor(private readonly tokens: Token[]) {}
 
-  private peek(skipNewlines = false): Token {
+  private peek(): Token {
+    return this.tokens[this.pos]!;
+  }
+  /** The next token that is not a newline, without consuming anything. */
+  private peekPastNewlines(): Token {
     let p = this.pos;
-    while (skipNewlines && this.tokens[p]!.kind === 'newline') p++;
+    while (this.tokens[p]!.kind === 'newline') p++;
     return this.tokens[p]!;
   }
   private next(): Token {
@@ -287,7 +291,7 @@ class Parser {
         return items;
       }
       items.push(item());
-      const sep = this.peek(true);
+      const sep = this.peekPastNewlines();
       if (sep.kind === 'punct' && sep.text === ',') {
         this.skipNewlines();
         this.next();
