@@ -57,10 +57,10 @@ describe('docker/secrets/generate-secrets.sh', () => {
   });
 });
 
-describe('git keeps real secrets out of the repo', () => {
-  const checkIgnore = (path: string) =>
-    spawnSync('git', ['check-ignore', '-q', path], { cwd: DOCKER_DIR, timeout: 5000 }).status === 0;
+const checkIgnore = (path: string) =>
+  spawnSync('git', ['check-ignore', '-q', path], { cwd: DOCKER_DIR, timeout: 5000 }).status === 0;
 
+describe('git keeps real secrets out of the repo', () => {
   it.runIf(spawnSync('git', ['--version']).status === 0)(
     'ignores generated files, not the examples or the script',
     () => {
