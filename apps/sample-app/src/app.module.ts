@@ -17,7 +17,6 @@ import { SessionController } from './session/session.controller.js';
 import { NotificationsController } from './notifications/notifications.controller.js';
 import { NotificationsService } from './notifications/notifications.service.js';
 import type { Request } from 'express';
-import './session/session.types.js';
 
 // Read once here for the module options that must be known statically (the secrets directory).
 const bootConfig = parseAppConfig(process.env);
@@ -29,7 +28,7 @@ export function redisOptions(
 ): RedisSentinelModuleOptions {
   const password = secrets.get('redis_password');
   const sentinelPassword = secrets.get('sentinel_password');
-  const common = { ...(password ? { password } : {}) };
+  const common = password ? { password } : {};
   if (config.redisSentinels) {
     return {
       ...common,

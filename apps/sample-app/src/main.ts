@@ -23,6 +23,9 @@ async function bootstrap(): Promise<void> {
     // buffered boot logs are flushed into the app's own logger below once it is attached.
     abortOnError: false,
     autoFlushLogs: false,
+    // On SIGTERM, requests arriving (also on kept-alive connections) get 503 + `Connection: close`
+    // while the ones in flight complete: without it, a busy keep-alive client keeps the server open.
+    return503OnClosing: true,
   });
   const logger = app.get(LokiLogger);
   app.useLogger(logger);

@@ -37,6 +37,8 @@ export class JobsWorker implements OnApplicationBootstrap, BeforeApplicationShut
   private running = false;
   private loop: Promise<void> | undefined;
   private lastReclaim = 0;
+  /** When set, this consumer's own pending entries (failed mid-way, e.g. by a failover) are read again. */
+  private retryOwnPendingAt: number | undefined;
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
@@ -76,6 +78,14 @@ export class JobsWorker implements OnApplicationBootstrap, BeforeApplicationShut
           await Promise.race(this.inFlight);
           continue;
         }
+        if (this.retryOwnPendingAt !== undefined && Date.now() >= this.retryOwnPendingAt) {
+          if (this.inFlight.size > 0) {
+            await Promise.race(this.inFlight); // ID 0 would hand out the ones in progress again
+            continue;
+          }
+          await this.retryOwnPending();
+          continue;
+        }
         const reply = (await this.blocking.xreadgroup(
           'GROUP',
           JOBS_GROUP,
@@ -111,15 +121,34 @@ export class JobsWorker implements OnApplicationBootstrap, BeforeApplicationShut
     for (const entry of entries) this.start(entry);
   }
 
+  /** Re-reads this consumer's own pending entries (ID 0) instead of waiting for XAUTOCLAIM's idle time. */
+  private async retryOwnPending(): Promise<void> {
+    const count = this.config.workerConcurrency;
+    const reply = (await this.blocking.xreadgroup(
+      'GROUP',
+      JOBS_GROUP,
+      this.consumer,
+      'COUNT',
+      count,
+      'STREAMS',
+      JOBS_STREAM,
+      '0',
+    )) as Array<[string, StreamEntry[]]> | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    if (entries.length < count) this.retryOwnPendingAt = undefined;
+    for (const entry of entries) this.start(entry);
+  }
+
   private start(entry: StreamEntry): void {
-    const task = this.process(entry).catch((err: unknown) =>
-      // Left pending: XAUTOCLAIM hands it out again later.
+    const task = this.process(entry).catch((err: unknown) => {
+      // Left pending: retried by this consumer shortly, or by another one through XAUTOCLAIM.
+      this.retryOwnPendingAt = Date.now() + 500;
       this.logger.warn({
         message: 'job processing failed; it will be retried',
         entryId: entry[0],
         error: err,
-      }),
-    );
+      });
+    });
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
   }

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectRedis } from '@bastion/redis-sentinel';
 import { Redis } from 'ioredis';
 import { Observable, Subject } from 'rxjs';
@@ -16,7 +16,7 @@ export interface Notification {
  * subscriber client (which restores it after a failover), fanned out to every SSE client.
  */
 @Injectable()
-export class NotificationsService implements OnModuleInit, OnApplicationShutdown {
+export class NotificationsService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(NotificationsService.name);
   private readonly feed = new Subject<Notification>();
 
@@ -47,7 +47,8 @@ export class NotificationsService implements OnModuleInit, OnApplicationShutdown
     return this.feed.asObservable();
   }
 
-  onApplicationShutdown(): void {
+  /** Before the HTTP server closes: an open SSE response would otherwise keep it open. */
+  beforeApplicationShutdown(): void {
     this.feed.complete();
   }
 }

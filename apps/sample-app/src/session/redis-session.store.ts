@@ -1,6 +1,13 @@
 import session from 'express-session';
 import type { Redis } from 'ioredis';
 
+declare module 'express-session' {
+  interface SessionData {
+    /** The signed-in user of this sample app. */
+    user?: string;
+  }
+}
+
 /**
  * express-session store on an ioredis client from `@bastion/redis-sentinel`.
  *

@@ -2,7 +2,6 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Req, UnauthorizedExcepti
 import { setLogContextUserId } from '@bastion/loki-logger';
 import type { Request } from 'express';
 import { requireString } from '../common/body-validation.js';
-import './session.types.js';
 
 @Controller('session')
 export class SessionController {

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisTopology } from '../harness/redis-topology.js';
+import { AppProcess, SseClient, secretsDir, waitFor } from './app-process.js';
+
+const REDIS_PASSWORD = 'shutdown-redis-pw-4Xc';
+
+describe('sample app graceful shutdown (SIGTERM under load)', () => {
+  let topo: RedisTopology;
+  let secrets: ReturnType<typeof secretsDir>;
+  const apps: AppProcess[] = [];
+  const env = () => ({
+    REDIS_SENTINELS: topo.sentinelList,
+    SECRETS_DIR: secrets.dir,
+    WORKER_CONCURRENCY: '8',
+  });
+
+  beforeAll(async () => {
+    topo = await RedisTopology.start({ password: REDIS_PASSWORD, sentinels: 3 });
+    secrets = secretsDir({ redis_password: REDIS_PASSWORD });
+  });
+
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.stop()));
+    await topo?.teardown();
+    secrets?.remove();
+  });
+
+  it('exits 0 within its deadline, with an SSE client connected, and loses no accepted job', async () => {
+    const app = await AppProcess.spawn(env());
+    apps.push(app);
+    await app.ready();
+
+    const accepted: string[] = [];
+    let running = true;
+    const writer = async () => {
+      while (running) {
+        try {
+          const r = await app.request('POST', '/jobs', { payload: { at: Date.now() } }, { timeoutMs: 5000 });
+          if (r.status === 202) accepted.push(r.body.id);
+        } catch {
+          // refused once the server stopped accepting: expected during shutdown
+        }
+      }
+    };
+    const writers = [writer(), writer(), writer()];
+    // An open SSE response must not hold the server open.
+    const sse = new SseClient(`${app.url}/notifications/stream`);
+    await sse.open;
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const signalledAt = Date.now();
+    const { code, signal } = await app.stop();
+    const shutdownMs = Date.now() - signalledAt;
+    running = false;
+    await Promise.all(writers);
+    await sse.done; // the stream ended with the server
+
+    if (code !== 0) console.log(app.output.split('\n').slice(-30).join('\n'));
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(shutdownMs).toBeLessThan(15_000);
+    expect(accepted.length).toBeGreaterThan(20);
+    expect(app.output).toContain('shutting down');
+
+    // A new instance (another consumer) finishes whatever the first one left: none is lost.
+    const next = await AppProcess.spawn(env());
+    apps.push(next);
+    await next.ready();
+    await waitFor(
+      async () => {
+        for (const id of accepted) {
+          const r = await next.request('GET', `/jobs/${id}`);
+          if (r.body?.status !== 'done') return false;
+        }
+        return true;
+      },
+      'every accepted job to be done',
+      40_000,
+    );
+    console.log(`SIGTERM: ${accepted.length} jobs accepted, shutdown took ${shutdownMs} ms, all done`);
+  });
+});
