@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../harness/free-port.js';
-import { cli, RedisNodeRunner, waitFor, type NodeSpec, type RunningNode } from './redis-node-runner.js';
+import {
+  ANNOUNCE_HOST,
+  cli,
+  RedisNodeRunner,
+  waitFor,
+  type NodeSpec,
+  type RunningNode,
+} from './redis-node-runner.js';
 
 const secret = () => randomBytes(24).toString('base64url');
 
@@ -98,16 +105,24 @@ describe('docker/redis configs under the real redis-server', () => {
     }
   });
 
-  it('the three Sentinels find each other (sentinel-pass) and reach quorum', async () => {
+  it('the three Sentinels find each other (sentinel-pass), reach quorum and hand out hostnames', async () => {
+    const s1 = nodes['redis-sentinel-1']!;
     const ok = await waitFor(
       async () =>
-        (
-          await cli(nodes['redis-sentinel-1']!.port, sentinelPassword, 'SENTINEL', 'CKQUORUM', 'mymaster')
-        ).startsWith('OK 3'),
+        (await cli(s1.port, sentinelPassword, 'SENTINEL', 'CKQUORUM', 'mymaster')).startsWith('OK 3'),
       20_000,
       250,
     );
     expect(ok).toBe(true);
+    // announce-hostnames: clients get the name (a Docker service name in the stack), not an IP
+    // that changes when the container restarts.
+    const [host, port] = (
+      await cli(s1.port, sentinelPassword, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')
+    ).split('\n');
+    expect(host).toBe(ANNOUNCE_HOST);
+    expect(port).toBe(String(nodes['redis-master']!.port));
+    const replicas = await cli(s1.port, sentinelPassword, 'SENTINEL', 'REPLICAS', 'mymaster');
+    expect(replicas).toContain(`${ANNOUNCE_HOST}:${nodes['redis-replica-1']!.port}`);
   });
 
   it('writes the generated configs with mode 600 (they hold the password) and logs no password', () => {

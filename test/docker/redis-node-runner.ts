@@ -1,6 +1,6 @@
 /**
  * Runs docker/redis/redis-start.sh outside Docker, against the real redis-server binary:
- * the templates are copied with the container hostnames mapped to 127.0.0.1, ports rewritten
+ * the templates are copied with the container hostnames mapped to `localhost`, ports rewritten
  * to free loopback ports and `dir /data` pointed at a temp folder. The official image's
  * entrypoint is replaced by a shim that just execs its arguments, so the process spawned IS
  * redis-server (the script ends with exec), and killing it needs no process-group tricks.
@@ -12,6 +12,12 @@ import { promisify } from 'node:util';
 import { redisServerBin } from '../harness/redis-topology.js';
 
 const run = promisify(execFile);
+/**
+ * The name every node announces and the templates' hostnames are mapped to. A hostname, not an
+ * IP, so `resolve-hostnames`/`announce-hostnames` and `replica-announce-ip <name>` are exercised
+ * the way Docker uses them (service names); `localhost` is the one name every machine resolves.
+ */
+export const ANNOUNCE_HOST = 'localhost';
 export const DOCKER_DIR = new URL('../../docker/', import.meta.url).pathname;
 export const START_SCRIPT = join(DOCKER_DIR, 'redis/redis-start.sh');
 
@@ -53,7 +59,7 @@ export class RedisNodeRunner {
     let text = readFileSync(join(DOCKER_DIR, 'redis', spec.template), 'utf8');
     text = text.replace(/^port \d+$/m, `port ${spec.port}`).replace(/^dir \/data$/m, `dir ${dataDir}`);
     for (const [host, port] of Object.entries(this.hosts)) {
-      text = text.replace(new RegExp(`\\b${host} 6379\\b`, 'g'), `127.0.0.1 ${port}`);
+      text = text.replace(new RegExp(`\\b${host} 6379\\b`, 'g'), `${ANNOUNCE_HOST} ${port}`);
     }
     return text;
   }
@@ -70,7 +76,7 @@ export class RedisNodeRunner {
         REDIS_TEMPLATE: template,
         REDIS_CONF: conf,
         SECRETS_DIR: secretsDir,
-        REDIS_ANNOUNCE_HOST: '127.0.0.1',
+        REDIS_ANNOUNCE_HOST: ANNOUNCE_HOST,
         REDIS_ENTRYPOINT: join(this.binDir, 'entrypoint-shim.sh'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
