@@ -48,7 +48,7 @@ export function loggerOptions(
   return {
     service: config.serviceName,
     env: config.nodeEnv,
-    level: config.logLevel as LokiLoggerModuleOptions['level'],
+    level: config.logLevel,
     format: config.logFormat,
     requestContext: {
       userId: (req: Request) => req.session?.user,

@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { LOKI_LOG_LEVELS, type LokiLogLevel } from '@bastion/loki-logger';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -16,7 +17,7 @@ export interface AppConfig {
   lokiUrl: string | undefined;
   lokiTenant: string | undefined;
   lokiUsername: string | undefined;
-  logLevel: string;
+  logLevel: LokiLogLevel;
   logFormat: LogFormat;
   serviceName: string;
   /** Concurrent jobs the in-app worker processes. */
@@ -25,7 +26,7 @@ export interface AppConfig {
   jobAckTimeoutMs: number;
 }
 
-const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
+const LOG_LEVELS = Object.keys(LOKI_LOG_LEVELS);
 
 /** Thrown at boot with every configuration problem at once. */
 export class AppConfigError extends Error {
@@ -106,7 +107,7 @@ export function parseAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     lokiUrl: url('LOKI_URL', ['http:', 'https:']),
     lokiTenant: str('LOKI_TENANT'),
     lokiUsername: str('LOKI_USERNAME'),
-    logLevel,
+    logLevel: logLevel as LokiLogLevel,
     logFormat: logFormat as LogFormat,
     serviceName: str('SERVICE_NAME') ?? 'sample-app',
     workerConcurrency: int('WORKER_CONCURRENCY', 4, 1, 256),
