@@ -34,7 +34,7 @@ function templateOf(doc: ComposeFile, service: string): string {
   return file.replace(/^(\.\.\/|\.\/)+/, '');
 }
 
-describe.each(stacks)('$file ($kind)', ({ kind, doc }) => {
+describe.each(stacks)('$file ($kind)', ({ doc }) => {
   it('has the whole topology: app, master, 2 replicas, 3 Sentinels, Loki, Alloy, Grafana', () => {
     expect(Object.keys(doc.services).toSorted()).toEqual(
       [
@@ -135,8 +135,10 @@ describe.each(stacks)('$file ($kind)', ({ kind, doc }) => {
     }
     expect(JSON.stringify(doc.services.app!.healthcheck!.test)).toContain('/health/live');
   });
+});
 
-  it.runIf(kind !== 'swarm')('restarts every service and waits on healthchecks that exist', () => {
+describe.each(stacks.filter((s) => s.kind !== 'swarm'))('$file (Compose)', ({ doc }) => {
+  it('restarts every service and waits on healthchecks that exist', () => {
     for (const [name, svc] of Object.entries(doc.services)) {
       expect(svc.restart, `${name} has no restart policy`).toMatch(/^(unless-stopped|always|on-failure)/);
       const deps = svc.depends_on && !Array.isArray(svc.depends_on) ? svc.depends_on : {};
@@ -158,38 +160,39 @@ describe.each(stacks)('$file ($kind)', ({ kind, doc }) => {
       expect(doc.services[s]!.ports).toBeUndefined();
   });
 
-  it.runIf(kind === 'swarm')(
-    'uses external secrets, spreads the Sentinels over distinct nodes and rolls updates back',
-    () => {
-      for (const [name, s] of Object.entries(doc.secrets!)) {
-        expect(s.external, `${name} must be external`).toBe(true);
-        expect(s.name).toMatch(/_v\d+\}?$/);
-      }
-      const sentinelNodes = sentinelNames(doc).map((s) =>
-        doc.services[s]!.deploy!.placement!.constraints!.join(','),
-      );
-      expect(new Set(sentinelNodes).size).toBe(3);
-      for (const s of sentinelNames(doc))
-        expect(doc.services[s]!.deploy!.placement!.max_replicas_per_node).toBe(1);
-      const dataNodes = dataNodeNames(doc).map((s) =>
-        doc.services[s]!.deploy!.placement!.constraints!.join(','),
-      );
-      expect(new Set(dataNodes).size).toBe(3);
-      const app = doc.services.app!.deploy!;
-      expect(app.replicas).toBeGreaterThanOrEqual(2);
-      expect(app.update_config).toMatchObject({ failure_action: 'rollback', order: 'start-first' });
-      expect(app.rollback_config).toBeDefined();
-      expect(doc.networks!.backend!.driver_opts!.encrypted).toBe('true');
-      expect(doc.services.alloy!.deploy!.mode).toBe('global');
-    },
-  );
-
-  it.runIf(kind !== 'swarm')('reads the Grafana admin password from a secret file', () => {
+  it('reads the Grafana admin password from a secret file', () => {
     const env = envOf(doc.services.grafana!);
     expect(env.GF_SECURITY_ADMIN_PASSWORD).toBeUndefined();
     const file = env.GF_SECURITY_ADMIN_PASSWORD__FILE!;
     expect(file).toMatch(/^\/run\/secrets\//);
     expect((doc.services.grafana!.secrets ?? []).map(refName)).toContain(file.replace('/run/secrets/', ''));
+  });
+});
+
+describe('swarm/stack.yml (Swarm)', () => {
+  const doc = stacks.find((s) => s.kind === 'swarm')!.doc;
+
+  it('uses external secrets, spreads the Sentinels over distinct nodes and rolls updates back', () => {
+    for (const [name, s] of Object.entries(doc.secrets!)) {
+      expect(s.external, `${name} must be external`).toBe(true);
+      expect(s.name).toMatch(/_v\d+\}?$/);
+    }
+    const sentinelNodes = sentinelNames(doc).map((s) =>
+      doc.services[s]!.deploy!.placement!.constraints!.join(','),
+    );
+    expect(new Set(sentinelNodes).size).toBe(3);
+    for (const s of sentinelNames(doc))
+      expect(doc.services[s]!.deploy!.placement!.max_replicas_per_node).toBe(1);
+    const dataNodes = dataNodeNames(doc).map((s) =>
+      doc.services[s]!.deploy!.placement!.constraints!.join(','),
+    );
+    expect(new Set(dataNodes).size).toBe(3);
+    const app = doc.services.app!.deploy!;
+    expect(app.replicas).toBeGreaterThanOrEqual(2);
+    expect(app.update_config).toMatchObject({ failure_action: 'rollback', order: 'start-first' });
+    expect(app.rollback_config).toBeDefined();
+    expect(doc.networks!.backend!.driver_opts!.encrypted).toBe('true');
+    expect(doc.services.alloy!.deploy!.mode).toBe('global');
   });
 });
 
