@@ -5,6 +5,7 @@
  * logging-driver override in non-blocking mode.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import {
   DOCKER_DIR,
@@ -85,6 +86,25 @@ describe.each(stacks)('$file ($kind)', ({ doc }) => {
     expect(appSecrets).toEqual(
       expect.arrayContaining(['redis_password', 'sentinel_password', 'session_secret']),
     );
+  });
+
+  it('gives the app only environment variables the app reads (a typo would be silently ignored)', () => {
+    const appSrc = fileURLToPath(new URL('../../apps/sample-app/src/', import.meta.url));
+    const names = new Set<string>();
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir)) {
+        const full = join(dir, entry);
+        if (statSync(full).isDirectory()) walk(full);
+        else if (full.endsWith('.ts')) {
+          for (const m of readFileSync(full, 'utf8').matchAll(/['"`]([A-Z][A-Z0-9_]{2,})['"`]/g))
+            names.add(m[1]!);
+        }
+      }
+    };
+    walk(appSrc);
+    expect(names).toContain('REDIS_SENTINELS');
+    for (const key of Object.keys(envOf(doc.services.app!)))
+      expect(names, `app does not read ${key}`).toContain(key);
   });
 
   it('runs every Sentinel from sentinel.conf, which monitors the master service with quorum 2 of 3', () => {
