@@ -82,6 +82,24 @@ describe('Loki transport: failures and delivery guarantees', () => {
     await logger.onApplicationShutdown();
   });
 
+  it('keeps exact counts when overflow drops entries of the batch in flight (sent + dropped = logged)', async () => {
+    const { logger } = createLogger({ loki: { url: fake.url, batchMaxEntries: 50, maxBufferEntries: 100 } });
+    // Synchronous burst: the first batch is taken at 50 lines, then overflow pushes its lines out
+    // of the buffer while it is being sent; Loki accepts it, so they count as sent, not dropped.
+    for (let i = 0; i < 1000; i++) logger.log(`burst #${i}`);
+    expect(await logger.flush(5000)).toBe(true);
+    const s = logger.lokiStats()!;
+    expect(s.sent).toBe(fake.entries.length);
+    expect(s.sent + s.dropped.bufferFull).toBe(1000);
+    expect(
+      fake
+        .lines()
+        .map((l) => JSON.parse(l).message as string)
+        .slice(0, 2),
+    ).toEqual(['burst #0', 'burst #1']);
+    await logger.onApplicationShutdown();
+  });
+
   it('never re-sends a batch answered 400 (Loki kept the valid part) and counts it', async () => {
     const { logger, diagnostics } = createLogger({ loki: { url: fake.url } });
     fake.failNext({

@@ -20,6 +20,11 @@ export class EntryQueue {
     return this.sizeSum;
   }
 
+  /** Sequence number of the oldest entry. */
+  get firstSeq(): number {
+    return this.headSeq;
+  }
+
   /** Sequence number the next pushed entry gets. */
   get endSeq(): number {
     return this.headSeq + this.length;

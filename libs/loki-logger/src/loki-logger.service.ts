@@ -131,8 +131,8 @@ export class LokiLogger implements LoggerService, OnApplicationShutdown {
     for (const l of levels) max = Math.max(max, LOKI_LOG_LEVELS[NEST_TO_WINSTON[l]] ?? -1);
     const name = (Object.keys(LOKI_LOG_LEVELS) as LokiLogLevel[]).find((k) => LOKI_LOG_LEVELS[k] === max);
     this.maxLevel = max;
+    this.winston.silent = name === undefined;
     if (name) this.winston.level = name;
-    else this.winston.silent = true;
   }
 
   /** Whether lines of this level are written. */

@@ -78,6 +78,9 @@ export class LokiTransport extends TransportStream {
   private intervalTimer: NodeJS.Timeout | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
   private inFlight: AbortController | undefined;
+  /** End sequence of the batch being pushed (-1: none), and how many of its entries overflow dropped meanwhile. */
+  private inFlightEnd = -1;
+  private inFlightDropped = 0;
   private readonly waiters = new Set<FlushWaiter>();
   private readonly lastNote = new Map<string, { at: number; suppressed: number }>();
   private warnedMetadata = false;
@@ -214,6 +217,8 @@ export class LokiTransport extends TransportStream {
   private overflow(): void {
     let n = 0;
     while (this.queue.length > this.maxBufferEntries || this.queue.bytes > this.maxBufferBytes) {
+      // An entry of the batch in flight leaves the buffer, but its fate is Loki's answer (see settle).
+      if (this.queue.firstSeq < this.inFlightEnd) this.inFlightDropped++;
       this.queue.dropOldest();
       n++;
     }
@@ -293,6 +298,9 @@ export class LokiTransport extends TransportStream {
   private async pushBatch(): Promise<[Outcome, number?]> {
     const { entries, endSeq } = this.queue.peek(this.batchMaxEntries, this.batchMaxBytes);
     if (entries.length === 0) return ['empty'];
+    // From here the batch's entries may be dropped by overflow (during encoding or the request).
+    this.inFlightEnd = endSeq;
+    this.inFlightDropped = 0;
     const withMetadata = this.smEnabled;
     const hasMetadata = withMetadata && entries.some((e) => e.metadata !== undefined);
     const headers = this.headers();
@@ -308,16 +316,26 @@ export class LokiTransport extends TransportStream {
         headers['Content-Encoding'] = 'gzip';
       }
     }
-    if (this.stopped) return ['retry'];
+    if (this.stopped) {
+      this.inFlightEnd = -1;
+      return ['retry'];
+    }
     let res: PushResponse;
     try {
       res = await this.request('POST', this.pushUrl, headers, body, this.timeoutMs);
     } catch (err) {
       this.failure(describe(err));
       return ['retry'];
+    } finally {
+      this.inFlightEnd = -1;
     }
+    // Entries of this batch dropped by overflow while it was in flight were counted `bufferFull`;
+    // if Loki took the batch they were delivered, and if it refused it they share its reason.
+    const overlap = this.inFlightDropped;
+    this.inFlightDropped = 0;
     if (res.status >= 200 && res.status < 300) {
-      this.sent += this.queue.removeBefore(endSeq);
+      this.dropped.bufferFull -= overlap;
+      this.sent += overlap + this.queue.removeBefore(endSeq);
       this.lastSuccessAt = Date.now();
       this.consecutiveFailures = 0;
       return ['ok'];
@@ -351,7 +369,8 @@ export class LokiTransport extends TransportStream {
     }
     const reason: keyof LokiDropCounts =
       res.status === 400 ? 'badRequest' : res.status === 413 ? 'tooLarge' : 'rejected';
-    const n = this.queue.removeBefore(endSeq);
+    const n = this.queue.removeBefore(endSeq) + overlap;
+    this.dropped.bufferFull -= overlap;
     this.dropped[reason] += n;
     this.lastDropAt = Date.now();
     this.note(reason, n, detail);
