@@ -137,8 +137,6 @@ export class LokiTransport extends TransportStream {
     this.baseHeaders = { ...options.headers };
     if (options.tenant) this.baseHeaders['X-Scope-OrgID'] = options.tenant;
     const { username, password, bearerToken } = options;
-    const read = (v: string | (() => string | undefined) | undefined): string | undefined =>
-      typeof v === 'function' ? v() : v;
     if (bearerToken !== undefined) {
       this.authorization = () => {
         const token = read(bearerToken);
@@ -573,6 +571,11 @@ export class LokiTransport extends TransportStream {
   private diag(text: string): void {
     this.diagnostics.write(`[@bastion/loki-logger] ${text}\n`);
   }
+}
+
+/** A credential given as a value or as a function returning the current value. */
+function read(v: string | (() => string | undefined) | undefined): string | undefined {
+  return typeof v === 'function' ? v() : v;
 }
 
 function positive(value: number | undefined, fallback: number): number {
