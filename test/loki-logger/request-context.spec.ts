@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LokiLogger, LokiLoggerModule, runWithLogContext, setLogContextUserId } from '@bastion/loki-logger';
-import { CaptureStream, sleep } from './helpers.js';
+import { CaptureStream, sleep, waitFor } from './helpers.js';
 
 @Injectable()
 class OrdersService {
@@ -113,7 +113,14 @@ describe('request context', () => {
     const ids = Array.from({ length: 12 }, (_, i) => `order-${i}`);
     const responses = await Promise.all(ids.map((id) => fetch(`${base}/orders/${id}`)));
     const requestIds = responses.map((r) => r.headers.get('x-request-id'));
-    await sleep(20);
+    const isMine = (r: Record<string, unknown>) =>
+      typeof r.path === 'string' && r.path.startsWith('/orders/order-');
+    await waitFor(
+      () =>
+        out.records().filter((r) => r.context === 'HTTP' && isMine(r)).length >= ids.length &&
+        out.records().filter((r) => String(r.message).startsWith('timer after')).length >= ids.length,
+      'completion and timer lines',
+    );
     const records = out.records();
     for (const [i, id] of ids.entries()) {
       expect(requestIds[i]).toMatch(/^[0-9a-f-]{36}$/);
@@ -146,7 +153,7 @@ describe('request context', () => {
     expect(good.headers.get('x-request-id')).toBe('upstream-42.abc');
     const bad = await fetch(`${base}/orders/a2`, { headers: { 'X-Request-Id': 'x"} injected' } });
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    await sleep(20);
+    await waitFor(() => out.records().some((r) => r.message === 'controller handling a1'), 'the a1 line');
     const line = out.records().find((r) => r.message === 'controller handling a1');
     expect(line?.requestId).toBe('upstream-42.abc');
   });
@@ -154,7 +161,10 @@ describe('request context', () => {
   it('adds the user id found by the configured extractor (set by a later middleware) or set later', async () => {
     await fetch(`${base}/orders/u1`, { headers: { 'X-Test-User': 'alice' } });
     await fetch(`${base}/orders/login/bob`);
-    await sleep(20);
+    await waitFor(
+      () => out.records().some((r) => r.context === 'HTTP' && r.path === '/orders/login/bob'),
+      'bob completion line',
+    );
     const records = out.records();
     expect(records.find((r) => r.message === 'service finding u1')?.userId).toBe('alice');
     expect(records.find((r) => r.message === 'logged in')?.userId).toBe('bob');
@@ -165,7 +175,10 @@ describe('request context', () => {
   it('logs failed requests at warn level with their status', async () => {
     const res = await fetch(`${base}/nowhere?token=abc`);
     expect(res.status).toBe(404);
-    await sleep(20);
+    await waitFor(
+      () => out.records().some((r) => r.context === 'HTTP' && r.path === '/nowhere'),
+      'the 404 line',
+    );
     const line = out.records().find((r) => r.context === 'HTTP' && r.path === '/nowhere');
     expect(line).toMatchObject({ level: 'warn', status: 404 });
     expect(JSON.stringify(line)).not.toContain('token=abc'); // the query string is never logged
