@@ -125,6 +125,19 @@ describe('LokiLoggerModule', () => {
     await fake.close();
   });
 
+  it('takes the pretty format from LOG_FORMAT=pretty when no format is given', () => {
+    const saved = process.env.LOG_FORMAT;
+    process.env.LOG_FORMAT = 'pretty';
+    try {
+      const { logger, out } = createLogger({ colors: false });
+      logger.warn('env pretty', 'Ctx');
+      expect(out.text()).toMatch(/ WARN {4}\[Ctx\] env pretty\n$/);
+    } finally {
+      if (saved === undefined) delete process.env.LOG_FORMAT;
+      else process.env.LOG_FORMAT = saved;
+    }
+  });
+
   it('setLogLevels (Nest logger levels) narrows or widens what is written', () => {
     const { logger, out } = createLogger();
     logger.setLogLevels(['error', 'warn']);

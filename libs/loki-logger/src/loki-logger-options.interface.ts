@@ -117,8 +117,9 @@ export interface LokiLoggerModuleOptions {
   /** Minimum level. Default: `'info'` (debug lines cost CPU and Loki bytes in production). */
   level?: LokiLogLevel;
   /**
-   * stdout format. Default: `'json'` (what collectors and Loki parse). `'pretty'` prints coloured
-   * human lines for local development; lines shipped to Loki stay JSON.
+   * stdout format. Default: `'pretty'` when the `LOG_FORMAT` environment variable is `pretty`,
+   * else `'json'` (what collectors and Loki parse). `'pretty'` prints coloured human lines for
+   * local development; lines shipped to Loki stay JSON.
    */
   format?: LokiLoggerFormat;
   /** Colours in `pretty` format. Default: on unless `NO_COLOR` is set or stdout is not a TTY. */

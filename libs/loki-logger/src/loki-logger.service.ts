@@ -79,8 +79,9 @@ export class LokiLogger implements LoggerService, OnApplicationShutdown {
       this.unsubscribe = redactionSource.subscribe(refresh);
     }
     const stream = options.stream ?? process.stdout;
+    const format = options.format ?? (process.env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json');
     const pretty =
-      options.format === 'pretty'
+      format === 'pretty'
         ? new PrettyLineRenderer(
             this.redactor,
             options.colors ?? (!process.env.NO_COLOR && (stream as { isTTY?: boolean }).isTTY === true),
