@@ -140,7 +140,7 @@ export class LogLineFormat implements Logform.Format {
     set.add(value);
     let out: unknown;
     if (Array.isArray(value)) {
-      out = value.map((v: unknown, i) => this.sanitize(String(i), v, depth + 1, set));
+      out = value.map((v: unknown) => this.sanitize('', v, depth + 1, set));
     } else if (value instanceof Map) {
       out = this.sanitizeEntries(value.entries(), depth, set);
     } else {
@@ -148,11 +148,9 @@ export class LogLineFormat implements Logform.Format {
       if (typeof obj.toJSON === 'function') {
         out = this.sanitize(key, obj.toJSON(), depth, set);
       } else {
-        out = this.sanitizeEntries(
-          Object.keys(obj).map((k) => [k, obj[k]] as [string, unknown]),
-          depth,
-          set,
-        );
+        const copy: Record<string, unknown> = {};
+        for (const k of Object.keys(obj)) copy[k] = this.sanitize(k, obj[k], depth + 1, set);
+        out = copy;
       }
     }
     set.delete(value);
