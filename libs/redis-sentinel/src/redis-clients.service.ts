@@ -49,7 +49,8 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
     @Inject(REDIS_SENTINEL_MODULE_OPTIONS) rawOptions: RedisSentinelModuleOptions,
     @Inject(REDIS_CLIENT_DEFINITIONS)
     definitions: Record<string, RedisClientRole | RedisClientDefinition> | undefined,
-    readonly events: RedisSentinelEvents,
+    // Explicit tokens: DI keeps working in builds without decorator metadata (esbuild/tsx).
+    @Inject(RedisSentinelEvents) readonly events: RedisSentinelEvents,
   ) {
     this.options = resolveRedisSentinelOptions(rawOptions, definitions);
     const errors = new RateLimitedLogger(this.logger, this.options.errorLogIntervalMs);

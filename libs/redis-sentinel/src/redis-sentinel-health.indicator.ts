@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { withDeadline } from './backoff.js';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
@@ -35,8 +35,8 @@ type Verdict = { status: 'up' | 'degraded' | 'down'; data: Record<string, unknow
 @Injectable()
 export class RedisSentinelHealthIndicator {
   constructor(
-    private readonly health: HealthIndicatorService,
-    private readonly clients: RedisClientsService,
+    @Inject(HealthIndicatorService) private readonly health: HealthIndicatorService,
+    @Inject(RedisClientsService) private readonly clients: RedisClientsService,
   ) {}
 
   async isHealthy<const Key extends string>(
