@@ -184,6 +184,19 @@ describe('request context', () => {
     expect(JSON.stringify(line)).not.toContain('token=abc'); // the query string is never logged
   });
 
+  it('does not write completion lines for excluded paths (health probes by default)', async () => {
+    const res = await fetch(`${base}/health/live`);
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/); // still gets a context
+    await fetch(`${base}/orders/after-probe`);
+    await waitFor(
+      () => out.records().some((r) => r.context === 'HTTP' && r.path === '/orders/after-probe'),
+      'the next line',
+    );
+    expect(out.records().filter((r) => r.context === 'HTTP' && String(r.path).startsWith('/health'))).toEqual(
+      [],
+    );
+  });
+
   it('opens the same context outside HTTP with runWithLogContext (workers, cron)', async () => {
     const logger = app.get(LokiLogger);
     await runWithLogContext({ requestId: 'job-7', userId: 99 }, async () => {
