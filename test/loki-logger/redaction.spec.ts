@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { inspect } from 'node:util';
 import { Global, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { SecretRedactionSource } from '@bastion/secrets';
@@ -119,6 +120,21 @@ describe('redaction', () => {
       items: [{ secret: '[REDACTED]' }],
     });
     expect(text!.message).toBe('login failed for ann password=[REDACTED] Authorization: [REDACTED]');
+  });
+
+  it('never shows a secret or a credential when the logger is inspected', async () => {
+    const fakeUrl = `http://user:url-pass-123@127.0.0.1:${fake.port}`;
+    const { logger: other } = createLogger({
+      redactValues: ['static-value-123'],
+      loki: { url: fakeUrl, password: 'basic-pass-123', headers: { 'X-Api-Key': 'header-key-123' } },
+    });
+    // The registry's secret (also in regex-escaped form: test a fragment), and every credential.
+    expect(inspect(logger, { depth: Infinity })).not.toContain('w0rd');
+    const text = inspect(other, { depth: Infinity });
+    for (const secret of ['static-value-123', 'url-pass-123', 'basic-pass-123', 'header-key-123']) {
+      expect(text).not.toContain(secret);
+    }
+    await other.onApplicationShutdown();
   });
 
   it('unsubscribes from the registry on shutdown', async () => {

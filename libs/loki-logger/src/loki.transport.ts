@@ -50,12 +50,13 @@ export class LokiTransport extends TransportStream {
   private readonly encoder: LokiPushEncoder;
   private readonly clocks: StreamClock[];
   private readonly levelStream: Map<string, number> | undefined;
-  private readonly pushUrl: URL;
-  private readonly readyUrl: URL;
+  // #private: the URL may carry user:password, the headers credentials; inspect() must not show them.
+  readonly #pushUrl: URL;
+  readonly #readyUrl: URL;
   private readonly agent: http.Agent;
-  private readonly baseHeaders: Record<string, string>;
+  readonly #baseHeaders: Record<string, string>;
   /** Built per request: the credential may be a function returning the current (rotated) value. */
-  private readonly authorization: (() => string | undefined) | undefined;
+  readonly #authorization: (() => string | undefined) | undefined;
   private readonly smMode: StructuredMetadataMode;
   private smEnabled: boolean;
   private readonly encoding: 'json' | 'protobuf';
@@ -125,25 +126,25 @@ export class LokiTransport extends TransportStream {
     this.clocks = (this.levelStream ? LEVELS : [0]).map(() => new StreamClock());
 
     const base = options.url.replace(/\/+$/, '').replace(/\/loki\/api\/v1\/push$/, '');
-    this.pushUrl = new URL(`${base}${PUSH_PATH}`);
-    this.readyUrl = new URL(`${base}/ready`);
-    const isHttps = this.pushUrl.protocol === 'https:';
-    if (!isHttps && this.pushUrl.protocol !== 'http:') throw new Error('Loki url must be http(s)');
+    this.#pushUrl = new URL(`${base}${PUSH_PATH}`);
+    this.#readyUrl = new URL(`${base}/ready`);
+    const isHttps = this.#pushUrl.protocol === 'https:';
+    if (!isHttps && this.#pushUrl.protocol !== 'http:') throw new Error('Loki url must be http(s)');
     // Keep-alive sockets are unref'd by Node's agent while idle: they never hold the process open.
     this.agent = isHttps
       ? new https.Agent({ keepAlive: true, maxSockets: 2 })
       : new http.Agent({ keepAlive: true, maxSockets: 2 });
 
-    this.baseHeaders = { ...options.headers };
-    if (options.tenant) this.baseHeaders['X-Scope-OrgID'] = options.tenant;
+    this.#baseHeaders = { ...options.headers };
+    if (options.tenant) this.#baseHeaders['X-Scope-OrgID'] = options.tenant;
     const { username, password, bearerToken } = options;
     if (bearerToken !== undefined) {
-      this.authorization = () => {
+      this.#authorization = () => {
         const token = read(bearerToken);
         return token ? `Bearer ${token}` : undefined;
       };
     } else if (username !== undefined || password !== undefined) {
-      this.authorization = () =>
+      this.#authorization = () =>
         `Basic ${Buffer.from(`${username ?? ''}:${read(password) ?? ''}`).toString('base64')}`;
     }
 
@@ -320,7 +321,7 @@ export class LokiTransport extends TransportStream {
     }
     let res: PushResponse;
     try {
-      res = await this.request('POST', this.pushUrl, headers, body, this.timeoutMs);
+      res = await this.request('POST', this.#pushUrl, headers, body, this.timeoutMs);
     } catch (err) {
       this.failure(describe(err));
       return ['retry'];
@@ -376,8 +377,8 @@ export class LokiTransport extends TransportStream {
   }
 
   private headers(): Record<string, string> {
-    const headers: Record<string, string> = { ...this.baseHeaders };
-    const auth = this.authorization?.();
+    const headers: Record<string, string> = { ...this.#baseHeaders };
+    const auth = this.#authorization?.();
     if (auth !== undefined) headers.Authorization = auth;
     return headers;
   }
@@ -514,7 +515,7 @@ export class LokiTransport extends TransportStream {
   /** GET `/ready` of Loki (for the health indicator), within `timeoutMs`. */
   async ready(timeoutMs: number): Promise<{ ready: boolean; detail: string }> {
     try {
-      const res = await this.request('GET', this.readyUrl, this.headers(), undefined, timeoutMs);
+      const res = await this.request('GET', this.#readyUrl, this.headers(), undefined, timeoutMs);
       return { ready: res.status === 200, detail: `${res.status} ${res.body.slice(0, 100).trim()}` };
     } catch (err) {
       return { ready: false, detail: describe(err) };

@@ -18,10 +18,11 @@ export class SecretRedactor {
   private readonly keyPattern: RegExp | undefined;
   private readonly inlinePattern: RegExp | undefined;
   private readonly jsonCensor: string;
-  private valuePattern: RegExp | undefined;
+  // #private: `util.inspect()` of the logger must never print the secrets these matchers hold.
+  #valuePattern: RegExp | undefined;
   /** The forms to look for, when few: `indexOf` scans beat a regex alternation there. */
-  private valueForms: string[] = [];
-  private readonly staticValues: readonly string[];
+  #valueForms: string[] = [];
+  readonly #staticValues: readonly string[];
 
   constructor(
     keys: readonly string[],
@@ -42,22 +43,22 @@ export class SecretRedactor {
       );
     }
     this.jsonCensor = JSON.stringify(censor).slice(1, -1);
-    this.staticValues = staticValues;
+    this.#staticValues = staticValues;
     this.setValues([]);
   }
 
   /** Replaces the secret values (the static ones are kept). */
   setValues(values: readonly string[]): void {
     const forms = new Set<string>();
-    for (const v of [...this.staticValues, ...values]) {
+    for (const v of [...this.#staticValues, ...values]) {
       if (typeof v !== 'string' || v.length < this.minLength) continue;
       forms.add(v);
       // The line is JSON: a secret with quotes, backslashes or control characters appears escaped.
       forms.add(JSON.stringify(v).slice(1, -1));
     }
     const sorted = [...forms].toSorted((a, b) => b.length - a.length).map(escapeRegExp);
-    this.valuePattern = sorted.length > 0 ? new RegExp(sorted.join('|'), 'g') : undefined;
-    this.valueForms = sorted.length <= 8 ? [...forms] : [];
+    this.#valuePattern = sorted.length > 0 ? new RegExp(sorted.join('|'), 'g') : undefined;
+    this.#valueForms = sorted.length <= 8 ? [...forms] : [];
   }
 
   /** True when a metadata key names a secret. */
@@ -81,12 +82,12 @@ export class SecretRedactor {
 
   /** Masks every known secret value in a finished JSON line. */
   redactJsonLine(line: string): string {
-    if (this.valuePattern === undefined || !this.mayContainValue(line)) return line;
-    return line.replace(this.valuePattern, this.jsonCensor);
+    if (this.#valuePattern === undefined || !this.mayContainValue(line)) return line;
+    return line.replace(this.#valuePattern, this.jsonCensor);
   }
 
   private mayContainValue(text: string): boolean {
-    const forms = this.valueForms;
+    const forms = this.#valueForms;
     if (forms.length === 0) return true; // many secrets: let the single regex scan decide
     for (let i = 0; i < forms.length; i++) if (text.includes(forms[i]!)) return true;
     return false;
@@ -94,7 +95,7 @@ export class SecretRedactor {
 
   /** Masks every known secret value in a finished plain-text line. */
   redactPlain(text: string): string {
-    if (this.valuePattern === undefined || !this.mayContainValue(text)) return text;
-    return text.replace(this.valuePattern, this.censor);
+    if (this.#valuePattern === undefined || !this.mayContainValue(text)) return text;
+    return text.replace(this.#valuePattern, this.censor);
   }
 }
