@@ -122,6 +122,16 @@ describe('redaction', () => {
     expect(text!.message).toBe('login failed for ann password=[REDACTED] Authorization: [REDACTED]');
   });
 
+  it('keeps JSON embedded in a message valid: only the sensitive scalar is masked', () => {
+    // Terminus logs its failed health result as JSON in the message: the redactor once ate `{`.
+    logger.log(
+      'Health Check has failed! {"secrets":{"sources":{"db_password":"directory"}},"token":"t0k3n"}',
+    );
+    const message = out.records().at(-1)!.message as string;
+    const json = JSON.parse(message.slice(message.indexOf('{')));
+    expect(json).toEqual({ secrets: { sources: { db_password: '[REDACTED]' } }, token: '[REDACTED]' });
+  });
+
   it('never shows a secret or a credential when the logger is inspected', async () => {
     const fakeUrl = `http://user:url-pass-123@127.0.0.1:${fake.port}`;
     const { logger: other } = createLogger({

@@ -37,7 +37,10 @@ async function bootstrap(): Promise<void> {
   if (!sessionSecret) {
     // Development only (required in production): sessions do not survive a restart then.
     sessionSecret = randomBytes(32).toString('hex');
-    logger.warn('no session_secret: using a random one for this process (development only)', 'Bootstrap');
+    logger.warn(
+      'session_secret is not set, so this process uses a random one (development only)',
+      'Bootstrap',
+    );
   }
   app.use(
     session({

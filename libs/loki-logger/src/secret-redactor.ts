@@ -35,10 +35,13 @@ export class SecretRedactor {
       const alt = names.join('|');
       this.keyPattern = new RegExp(alt, 'i');
       // `password=x`, `"token": "x"`, `Authorization: Bearer x` inside free text (messages, stacks).
+      // Masking errs on the safe side: prose such as "secret: ..." is masked too. A bare value never
+      // starts with `{`, `[` or `(`: a structure is not a credential, and eating its opening bracket
+      // would corrupt JSON embedded in a message (its own keys are matched one by one instead).
       // No leading `[\w-]*`: the key's prefix (`db` of `dbPassword`) is kept as is, and leaving it
       // out avoids backtracking at every position of every message.
       this.inlinePattern = new RegExp(
-        `((?:${alt})[\\w-]*)(["']?\\s*[:=]\\s*)("(?:[^"\\\\\\n]|\\\\.)*"|'[^'\\n]*'|(?:Bearer|Basic|Token)\\s+[^\\s,;"'&]+|[^\\s,;"'&})\\]]+)`,
+        `((?:${alt})[\\w-]*)(["']?\\s*[:=]\\s*)("(?:[^"\\\\\\n]|\\\\.)*"|'[^'\\n]*'|(?:Bearer|Basic|Token)\\s+[^\\s,;"'&]+|[^\\s,;"'&{}()\\[\\]]+)`,
         'gi',
       );
     }

@@ -101,7 +101,9 @@ export class SecretStore {
           'fallback is off when NODE_ENV=production (use a file, <ENV>_FILE or allowEnvFallback: true).',
       );
     }
-    store.#logger.log(`Secrets: ${store.describe().map(describeForLog).join(', ') || 'none declared'}`);
+    store.#logger.log(
+      `Loaded secrets (name and source) — ${store.describe().map(describeForLog).join(', ') || 'none declared'}`,
+    );
     return store;
   }
 
