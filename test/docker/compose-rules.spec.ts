@@ -173,7 +173,10 @@ describe.each(stacks.filter((s) => s.kind !== 'swarm'))('$file (Compose)', ({ do
       }
     }
     const appDeps = Object.keys(doc.services.app!.depends_on as Record<string, unknown>);
-    expect(appDeps.toSorted()).toEqual(sentinelNames(doc).toSorted());
+    // The Sentinels, and the replicas in sync (min-replicas-to-write refuses writes before that).
+    expect(appDeps.toSorted()).toEqual(
+      [...sentinelNames(doc), ...dataNodeNames(doc).filter((n) => n.includes('replica'))].toSorted(),
+    );
     // Redis is not published: only the app (and Grafana) are reachable from outside.
     expect(doc.networks!.backend!.internal).toBe(true);
     for (const s of [...dataNodeNames(doc), ...sentinelNames(doc)])

@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../harness/free-port.js';
+import { loadCompose, STACKS } from './stack-files.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   ANNOUNCE_HOST,
   cli,
@@ -18,6 +21,11 @@ import {
 } from './redis-node-runner.js';
 
 const secret = () => randomBytes(24).toString('base64url');
+const exitCode = (cmd: string) =>
+  promisify(execFile)('sh', ['-c', cmd], { timeout: 5000 }).then(
+    () => 0,
+    (err: { code?: number }) => err.code ?? -1,
+  );
 
 function writeSecrets(dir: string, values: Record<string, string>): string {
   mkdirSync(dir, { recursive: true });
@@ -57,6 +65,15 @@ describe('docker/redis configs under the real redis-server', () => {
       10_000,
     );
     if (!up) throw new Error(`redis-master did not start:\n${nodes['redis-master']!.log.join('')}`);
+    // Sentinels learn replicas from the master's INFO, refreshed every 10 s: start them once both
+    // replicas are attached, so the first INFO already lists them.
+    await waitFor(
+      async () =>
+        /connected_slaves:2/.test(
+          await cli(nodes['redis-master']!.port, redisPassword, 'INFO', 'replication'),
+        ),
+      10_000,
+    );
     for (const spec of specs.filter((s) => s.role === 'sentinel'))
       nodes[spec.name] = await runner.start(spec, secretsDir);
   });
@@ -121,8 +138,41 @@ describe('docker/redis configs under the real redis-server', () => {
     ).split('\n');
     expect(host).toBe(ANNOUNCE_HOST);
     expect(port).toBe(String(nodes['redis-master']!.port));
-    const replicas = await cli(s1.port, sentinelPassword, 'SENTINEL', 'REPLICAS', 'mymaster');
-    expect(replicas).toContain(`${ANNOUNCE_HOST}:${nodes['redis-replica-1']!.port}`);
+    // Sentinel learns the replicas from the master's INFO (every 10 s at first): wait for both.
+    const listed = await waitFor(async () => {
+      const replicas = await cli(s1.port, sentinelPassword, 'SENTINEL', 'REPLICAS', 'mymaster');
+      return ['redis-replica-1', 'redis-replica-2'].every((r) =>
+        replicas.includes(`${ANNOUNCE_HOST}:${nodes[r]!.port}`),
+      );
+    }, 15_000);
+    expect(listed, 'replicas announced by name (replica-announce-ip)').toBe(true);
+  });
+
+  it("the stack's healthcheck commands pass on these nodes and fail on a replica that lost its master", async () => {
+    // The CMD-SHELL lines of docker-compose.prod.yml, pointed at this machine's secrets and ports.
+    const prod = loadCompose(STACKS.prod);
+    const command = (service: string, port: number) => {
+      const test = prod.services[service]!.healthcheck!.test as string[];
+      expect(test[0]).toBe('CMD-SHELL');
+      return test[1]!
+        .replaceAll('$$', '$')
+        .replaceAll('/run/secrets/', `${secretsDir}/`)
+        .replace(/-p (6379|26379)\b/, `-h 127.0.0.1 -p ${port}`);
+    };
+    for (const spec of specs) expect(await exitCode(command(spec.name, spec.port)), spec.name).toBe(0);
+
+    // A replica whose master is unreachable is NOT healthy (the app must not start on it).
+    const r2 = nodes['redis-replica-2']!;
+    expect(await cli(r2.port, redisPassword, 'REPLICAOF', '127.0.0.1', String(await freePort()))).toBe('OK');
+    expect(await exitCode(command('redis-replica-2', r2.port))).toBe(1);
+    expect(
+      await cli(r2.port, redisPassword, 'REPLICAOF', ANNOUNCE_HOST, String(nodes['redis-master']!.port)),
+    ).toBe('OK');
+    const resynced = await waitFor(
+      async () => (await exitCode(command('redis-replica-2', r2.port))) === 0,
+      10_000,
+    );
+    expect(resynced).toBe(true);
   });
 
   it('writes the generated configs with mode 600 (they hold the password) and logs no password', () => {
