@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisTopology } from '../harness/redis-topology.js';
+import { FakeLoki } from '../fake-loki/fake-loki.js';
+import { AppProcess, secretsDir, waitFor } from './app-process.js';
+
+const REDIS_PASSWORD = 'loki-e2e-redis-pw-77';
+const LOKI_PASSWORD = 'loki-e2e-basic-auth-pw-31';
+
+describe('sample app with LOKI_URL (fake Loki speaking the push API)', () => {
+  let topo: RedisTopology;
+  let loki: FakeLoki;
+  let app: AppProcess;
+  let secrets: ReturnType<typeof secretsDir>;
+
+  beforeAll(async () => {
+    [topo, loki] = await Promise.all([
+      RedisTopology.start({ password: REDIS_PASSWORD, replicas: 1 }),
+      FakeLoki.start({ requireTenant: true }),
+    ]);
+    secrets = secretsDir({ redis_password: REDIS_PASSWORD, loki_password: LOKI_PASSWORD });
+    app = await AppProcess.spawn({
+      REDIS_SENTINELS: topo.sentinelList,
+      SECRETS_DIR: secrets.dir,
+      LOKI_URL: loki.url,
+      LOKI_TENANT: 'team-a',
+      LOKI_USERNAME: 'shipper',
+      SERVICE_NAME: 'sample-e2e',
+    });
+    await app.ready();
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await Promise.all([topo?.teardown(), loki?.close()]);
+    secrets?.remove();
+  });
+
+  it('pushes request lines to Loki with the tenant, basic auth and the service label', async () => {
+    const res = await fetch(`${app.url}/cache/none`, { headers: { 'x-request-id': 'loki-req-1' } });
+    expect(res.status).toBe(404);
+    await waitFor(
+      () => loki.lines().some((l) => l.includes('loki-req-1')),
+      'the request line in Loki',
+      10_000,
+    );
+    const entry = loki.entries.find((e) => e.line.includes('loki-req-1'))!;
+    expect(entry.tenant).toBe('team-a');
+    expect(entry.labels.service_name).toBe('sample-e2e');
+    const auth = loki.pushes.at(-1)!.headers.authorization!;
+    expect(Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString()).toBe(`shipper:${LOKI_PASSWORD}`);
+    // The request id is a line field or structured metadata, never a label (cardinality).
+    expect(entry.labels).not.toHaveProperty('requestId');
+  });
+
+  it('/health/ready reports loki; a Loki outage degrades it but keeps the app ready (200)', async () => {
+    const up = await app.request('GET', '/health/ready');
+    expect(up.status).toBe(200);
+    expect(up.body.details.loki.status).toBe('up');
+
+    await loki.refuse();
+    try {
+      await waitFor(
+        async () => {
+          await app.request('GET', '/cache/during-outage'); // produce lines to ship
+          const r = await app.request('GET', '/health/ready');
+          return r.status === 200 && r.body.details.loki.status === 'degraded';
+        },
+        'loki degraded while the app stays ready',
+        15_000,
+      );
+    } finally {
+      await loki.accept();
+    }
+    expect(app.output).not.toContain(LOKI_PASSWORD);
+  });
+});
