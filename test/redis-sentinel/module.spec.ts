@@ -13,7 +13,7 @@ import {
   RedisSentinelModule,
 } from '@bastion/redis-sentinel';
 import { RedisTopology } from '../harness/redis-topology.js';
-import { PASSWORD, SENTINEL_PASSWORD, sentinelOptions, startModule } from './support.js';
+import { PASSWORD, SENTINEL_PASSWORD, sentinelOptions, startModule, waitFor } from './support.js';
 
 describe('RedisSentinelModule against a real Sentinel topology', () => {
   let topo: RedisTopology;
@@ -171,6 +171,65 @@ describe('RedisSentinelModule against a real Sentinel topology', () => {
         currentMaster: `127.0.0.1:${topo.master.port}`,
       });
       expect(JSON.stringify(clients.stats())).not.toContain(PASSWORD);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('verifies the master role with ROLE when the ACL denies INFO', async () => {
+    for (const node of topo.dataNodes) {
+      await topo.command(node, 'ACL', 'SETUSER', 'app', 'on', '>app-pw', '~*', '&*', '+@all', '-info');
+    }
+    // ioredis warns once that it skips its INFO-based ready check; that is the case under test.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RedisSentinelModule.forRoot({ ...sentinelOptions(topo), username: 'app', password: 'app-pw' }),
+      ],
+    }).compile();
+    const ready: unknown[] = [];
+    moduleRef.get(RedisSentinelEvents).on('ready', (e) => ready.push(e));
+    await moduleRef.init();
+    try {
+      const redis = moduleRef.get(RedisClientsService).get();
+      await expect(redis.info()).rejects.toThrow(/NOPERM/);
+      await expect
+        .poll(() => ready)
+        .toEqual([expect.objectContaining({ client: 'default', serverRole: 'master' })]);
+      await redis.set('module:acl', '1');
+    } finally {
+      await moduleRef.close();
+      warn.mockRestore();
+    }
+  });
+
+  it('a replica client reads from the master while no replica is healthy, then moves back', async () => {
+    const { moduleRef, clients } = await startModule(
+      sentinelOptions(topo, { replicaRecheckIntervalMs: 300 }),
+      {
+        clients: { default: 'master', reads: 'replica' },
+      },
+    );
+    const health = moduleRef.get(RedisSentinelHealthIndicator);
+    const reads = clients.get('reads');
+    const roleOf = async () => String(((await reads.call('ROLE')) as unknown[])[0]);
+    try {
+      expect(await roleOf()).toBe('slave');
+      for (const replica of topo.replicas) await topo.kill(replica);
+      await waitFor(async () => (await roleOf()) === 'master', 'reads served by the master', 20_000);
+      expect(clients.stats().clients.find((c) => c.name === 'reads')?.servingFromMaster).toBe(true);
+      expect((await health.isHealthy('redis', { client: 'reads' })).redis).toMatchObject({
+        status: 'degraded',
+        message: 'no healthy replica; reading from the master',
+      });
+
+      for (const replica of topo.replicas) await topo.restart(replica);
+      await waitFor(async () => (await roleOf()) === 'slave', 'reads back on a replica', 30_000);
+      expect(clients.stats().clients.find((c) => c.name === 'reads')?.servingFromMaster).toBe(false);
+      await waitFor(
+        async () => (await health.isHealthy('redis', { client: 'reads' })).redis.status === 'up',
+        'replica health up',
+      );
     } finally {
       await moduleRef.close();
     }

@@ -72,7 +72,9 @@ export class FailoverWatcher {
     this.listeners.add(listener);
   }
 
-  start(): void {
+  /** Connects and subscribes; resolves once at least one Sentinel delivers announcements. */
+  start(): Promise<void> {
+    const subscribed: Promise<unknown>[] = [];
     for (const sentinel of this.options.sentinels) {
       const label = formatAddress(sentinel)!;
       const client = new Redis({
@@ -96,10 +98,15 @@ export class FailoverWatcher {
       client.on('pmessage', (_pattern: string, channel: string, message: string) =>
         this.handleProgress(channel, message),
       );
-      client.subscribe(CHANNEL).catch(() => undefined);
-      client.psubscribe(FAILOVER_PATTERN).catch(() => undefined);
+      subscribed.push(Promise.all([client.subscribe(CHANNEL), client.psubscribe(FAILOVER_PATTERN)]));
       this.subscribers.push(client);
     }
+    // A Sentinel that is down keeps its subscription pending (it is retried): one is enough.
+    subscribed.forEach((p) => p.catch(() => undefined));
+    return Promise.any(subscribed).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private handleProgress(channel: string, message: string): void {

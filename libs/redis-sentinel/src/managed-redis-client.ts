@@ -241,6 +241,17 @@ export class ManagedRedisClient {
     this.readyCount++;
     this.hintFailures = 0;
     this.readySinceDial = true;
+    if (this.servingFromMaster) this.startReplicaRecheck();
+    else this.stopReplicaRecheck();
+    if (this.roleUnknown && this.connector) {
+      // INFO was denied (ACL without +info): verify with ROLE before announcing the client ready.
+      void this.probeRole(this.servingFromMaster || this.role !== 'replica' ? 'master' : 'slave');
+    } else {
+      this.announceReady();
+    }
+  }
+
+  private announceReady(): void {
     const serverRole = this.serverRole;
     if (this.dialled && serverRole === 'master') this.watcher?.noteMaster(this.dialled);
     this.logger.log({
@@ -257,20 +268,15 @@ export class ManagedRedisClient {
       serverRole,
       address: this.dialled ?? this.options.standalone,
     });
-    if (this.roleUnknown && this.connector)
-      void this.probeRole(this.servingFromMaster || this.role !== 'replica' ? 'master' : 'slave');
-    if (this.servingFromMaster) this.startReplicaRecheck();
-    else this.stopReplicaRecheck();
   }
 
-  /** INFO was denied (ACL without +info): verify the role with ROLE instead. */
-  private async probeRole(expected: string): Promise<void> {
+  private async probeRole(expected: 'master' | 'slave'): Promise<void> {
     try {
       const reply = (await this.redis.call('ROLE')) as unknown[];
       const actual = String(reply[0]);
-      this.onRoleChecked(actual, expected as 'master' | 'slave');
+      this.onRoleChecked(actual, expected);
       if (actual !== expected) abandonConnection(this.redis);
-      else if (expected === 'master' && this.dialled) this.watcher?.noteMaster(this.dialled);
+      else this.announceReady();
     } catch (err) {
       this.onError(new Error(`ROLE check failed: ${(err as Error).message}`));
     }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { withDeadline } from './backoff.js';
 import { FailoverWatcher } from './failover-watcher.js';
 import { ManagedRedisClient, type RedisClientStats } from './managed-redis-client.js';
 import { RateLimitedLogger } from './rate-limited-logger.js';
@@ -66,9 +67,13 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
   }
 
   async onModuleInit(): Promise<void> {
-    this.watcher?.start();
     const timeout = this.options.startupTimeoutMs;
-    const results = await Promise.allSettled([...this.clients.values()].map((c) => c.connect(timeout)));
+    // Waiting for the watcher means a failover right after boot is not missed; it never fails startup.
+    const watching = this.watcher?.start();
+    const [results] = await Promise.all([
+      Promise.allSettled([...this.clients.values()].map((c) => c.connect(timeout))),
+      watching && timeout > 0 ? withDeadline(watching, timeout, 'watcher').catch(() => undefined) : undefined,
+    ]);
     const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
     if (failed.length > 0) {
       // The app will not start: close everything so the process can exit.
