@@ -176,6 +176,37 @@ describe('RedisSentinelModule against a real Sentinel topology', () => {
     }
   });
 
+  it('on READONLY (a master client on a replica) rejects the write without resending it, reconnects, and reports down', async () => {
+    // Standalone mode pointed at a replica stands in for "still connected to a demoted master".
+    const replica = topo.replicas[0]!;
+    const { moduleRef, clients } = await startModule({
+      host: '127.0.0.1',
+      port: replica.port,
+      password: PASSWORD,
+    });
+    try {
+      const redis = clients.get();
+      const rejectedSets = async () =>
+        Number(
+          /cmdstat_set:.*rejected_calls=(\d+)/.exec(
+            await topo.command(replica, 'INFO', 'commandstats'),
+          )?.[1] ?? 0,
+        );
+      const rejectedBefore = await rejectedSets();
+      const before = clients.stats().clients[0]!.reconnects;
+      await expect(redis.set('module:readonly', '1')).rejects.toThrow(/^READONLY/);
+      await waitFor(() => clients.stats().clients[0]!.reconnects > before, 'reconnect after READONLY', 5000);
+      await waitFor(() => redis.status === 'ready', 'ready again');
+      await redis.ping();
+      // Sent once, never resent after the reconnect.
+      expect((await rejectedSets()) - rejectedBefore).toBe(1);
+      const health = await moduleRef.get(RedisSentinelHealthIndicator).isHealthy('redis');
+      expect(health.redis).toMatchObject({ status: 'down', serverRole: 'slave' });
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
   it('verifies the master role with ROLE when the ACL denies INFO', async () => {
     for (const node of topo.dataNodes) {
       await topo.command(node, 'ACL', 'SETUSER', 'app', 'on', '>app-pw', '~*', '&*', '+@all', '-info');

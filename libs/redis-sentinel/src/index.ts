@@ -1,7 +1,7 @@
 export { RedisSentinelModule } from './redis-sentinel.module.js';
-export {
-  OPTIONS_TYPE as RedisSentinelModuleForRootOptions,
-  ASYNC_OPTIONS_TYPE as RedisSentinelModuleAsyncOptions,
+export type {
+  RedisSentinelModuleAsyncOptions,
+  RedisSentinelModuleForRootOptions,
 } from './redis-sentinel.module-definition.js';
 export type {
   RedisClientDefinition,

@@ -260,7 +260,7 @@ export class ManagedRedisClient {
       role: this.role,
       serverRole,
       address: formatAddress(this.dialled ?? this.options.standalone),
-      servingFromMaster: this.servingFromMaster || undefined,
+      ...(this.servingFromMaster ? { servingFromMaster: true } : {}),
     });
     this.events.emit('ready', {
       client: this.name,

@@ -39,3 +39,8 @@ export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
       },
     )
     .build();
+
+/** Argument of `RedisSentinelModule.forRoot()`: the options plus the extras `clients` and `isGlobal`. */
+export type RedisSentinelModuleForRootOptions = typeof OPTIONS_TYPE;
+/** Argument of `RedisSentinelModule.forRootAsync()`: `imports`, `inject`, `useFactory`, ... plus the extras. */
+export type RedisSentinelModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
