@@ -147,7 +147,9 @@ export class RedisTopology {
       this.addDataNode(`replica-${i + 1}`, 'replica', ports[1 + i]!, masterPort);
     }
     for (const node of this.dataNodes) this.spawnNode(node);
-    await Promise.all(this.dataNodes.map((n) => this.waitUntil(() => this.pingOk(n), `${n.name} answers PING`)));
+    await Promise.all(
+      this.dataNodes.map((n) => this.waitUntil(() => this.pingOk(n), `${n.name} answers PING`)),
+    );
     await Promise.all(
       this.replicas.map((r) =>
         this.waitUntil(
@@ -247,7 +249,9 @@ export class RedisTopology {
       `sentinel failover-timeout ${m} ${failoverTimeoutMs}`,
       `sentinel parallel-syncs ${m} 1`,
       ...(password ? [`sentinel auth-pass ${m} ${password}`] : []),
-      ...(sentinelPassword ? [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`] : []),
+      ...(sentinelPassword
+        ? [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`]
+        : []),
     ];
     // Sentinel rewrites its config file (state, discovered peers): it must be writable, hence the temp dir.
     const configPath = join(this.dir, `${name}.conf`);
@@ -316,9 +320,12 @@ export class RedisTopology {
     for (const s of this.sentinels) {
       if (!s.process || s.stopped) continue;
       try {
-        const addr = (await this.command(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName)) as unknown as
-          | string[]
-          | null;
+        const addr = (await this.command(
+          s,
+          'SENTINEL',
+          'GET-MASTER-ADDR-BY-NAME',
+          this.masterName,
+        )) as unknown as string[] | null;
         if (addr) return Number(addr[1]);
       } catch {
         // try the next Sentinel
@@ -336,9 +343,12 @@ export class RedisTopology {
           this.sentinels
             .filter((s) => s.process && !s.stopped)
             .map(async (s) => {
-              const addr = (await this.command(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName)) as unknown as
-                | string[]
-                | null;
+              const addr = (await this.command(
+                s,
+                'SENTINEL',
+                'GET-MASTER-ADDR-BY-NAME',
+                this.masterName,
+              )) as unknown as string[] | null;
               return addr ? Number(addr[1]) : undefined;
             }),
         );
@@ -385,7 +395,11 @@ export class RedisTopology {
 
   /** A client options object for direct connections to a data node (password included). */
   connectionOptions(node: RedisNode): { host: string; port: number; password?: string } {
-    return { host: node.host, port: node.port, ...(this.options.password ? { password: this.options.password } : {}) };
+    return {
+      host: node.host,
+      port: node.port,
+      ...(this.options.password ? { password: this.options.password } : {}),
+    };
   }
 
   private async pingOk(node: RedisNode): Promise<boolean> {

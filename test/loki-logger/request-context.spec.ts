@@ -86,6 +86,10 @@ class AppModule implements NestModule {
   }
 }
 
+/** A completion line of one of the `/orders/order-N` requests. */
+const isOrderRequest = (r: Record<string, unknown>) =>
+  typeof r.path === 'string' && r.path.startsWith('/orders/order-');
+
 describe('request context', () => {
   let app: INestApplication;
   let base: string;
@@ -113,11 +117,9 @@ describe('request context', () => {
     const ids = Array.from({ length: 12 }, (_, i) => `order-${i}`);
     const responses = await Promise.all(ids.map((id) => fetch(`${base}/orders/${id}`)));
     const requestIds = responses.map((r) => r.headers.get('x-request-id'));
-    const isMine = (r: Record<string, unknown>) =>
-      typeof r.path === 'string' && r.path.startsWith('/orders/order-');
     await waitFor(
       () =>
-        out.records().filter((r) => r.context === 'HTTP' && isMine(r)).length >= ids.length &&
+        out.records().filter((r) => r.context === 'HTTP' && isOrderRequest(r)).length >= ids.length &&
         out.records().filter((r) => String(r.message).startsWith('timer after')).length >= ids.length,
       'completion and timer lines',
     );

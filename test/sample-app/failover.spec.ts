@@ -26,12 +26,12 @@ function startLoad(app: AppProcess): { stop: () => Promise<LoadResult> } {
     readyStatuses: [],
     readyLongestMs: 0,
   };
-  let running = true;
+  const state = { running: true };
   const track = async (
     fn: () => Promise<{ status: number; ms: number; body: any }>,
     onResult: (r: any) => void,
   ) => {
-    while (running) {
+    while (state.running) {
       try {
         const r = await fn();
         result.longestMs = Math.max(result.longestMs, r.ms);
@@ -66,7 +66,7 @@ function startLoad(app: AppProcess): { stop: () => Promise<LoadResult> } {
   ];
   return {
     stop: async () => {
-      running = false;
+      state.running = false;
       await Promise.all(loops);
       return result;
     },

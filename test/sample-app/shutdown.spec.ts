@@ -31,9 +31,9 @@ describe('sample app graceful shutdown (SIGTERM under load)', () => {
     await app.ready();
 
     const accepted: string[] = [];
-    let running = true;
+    const load = { running: true };
     const writer = async () => {
-      while (running) {
+      while (load.running) {
         try {
           const r = await app.request('POST', '/jobs', { payload: { at: Date.now() } }, { timeoutMs: 5000 });
           if (r.status === 202) accepted.push(r.body.id);
@@ -51,7 +51,7 @@ describe('sample app graceful shutdown (SIGTERM under load)', () => {
     const signalledAt = Date.now();
     const { code, signal } = await app.stop();
     const shutdownMs = Date.now() - signalledAt;
-    running = false;
+    load.running = false;
     await Promise.all(writers);
     await sse.done; // the stream ended with the server
 
