@@ -27,6 +27,7 @@ async function bootstrap(): Promise<void> {
     // while the ones in flight complete: without it, a busy keep-alive client keeps the server open.
     return503OnClosing: true,
   });
+  app.disable('x-powered-by');
   const logger = app.get(LokiLogger);
   app.useLogger(logger);
   app.flushLogs();

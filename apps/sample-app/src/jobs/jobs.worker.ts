@@ -46,8 +46,9 @@ export class JobsWorker implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.ensureGroup();
+  onApplicationBootstrap(): void {
+    // Not awaited: boot must not fail because Redis refuses writes for a moment (NOREPLICAS while
+    // a replica resyncs, a failover in progress); the loop creates the group when it can.
     this.running = true;
     this.loop = this.run();
   }
@@ -70,8 +71,13 @@ export class JobsWorker implements OnApplicationBootstrap, BeforeApplicationShut
 
   private async run(): Promise<void> {
     const concurrency = this.config.workerConcurrency;
+    let groupReady = false;
     while (this.running) {
       try {
+        if (!groupReady) {
+          await this.ensureGroup();
+          groupReady = true;
+        }
         if (Date.now() - this.lastReclaim > RECLAIM_EVERY_MS) await this.reclaim();
         const free = concurrency - this.inFlight.size;
         if (free <= 0) {

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisTopology } from '../harness/redis-topology.js';
+import { AppProcess, secretsDir, waitFor } from './app-process.js';
+
+const REDIS_PASSWORD = 'noreplicas-redis-pw-5';
+
+describe('sample app booting while the master refuses writes (min-replicas-to-write, replicas down)', () => {
+  let topo: RedisTopology;
+  let app: AppProcess;
+  let secrets: ReturnType<typeof secretsDir>;
+
+  beforeAll(async () => {
+    topo = await RedisTopology.start({
+      password: REDIS_PASSWORD,
+      extraDataConfig: ['min-replicas-to-write 1', 'min-replicas-max-lag 1'],
+    });
+    secrets = secretsDir({ redis_password: REDIS_PASSWORD });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await topo?.teardown();
+    secrets?.remove();
+  });
+
+  it('boots and answers 503 to jobs (NOREPLICAS), then accepts and completes them once a replica is back', async () => {
+    for (const r of topo.replicas) await topo.kill(r);
+    await topo.waitUntil(
+      async () => /min_slaves_good_slaves:0/.test(await topo.command(topo.master, 'INFO', 'replication')),
+      'the master to count no good replica',
+      10_000,
+    );
+    app = await AppProcess.spawn({ REDIS_SENTINELS: topo.sentinelList, SECRETS_DIR: secrets.dir });
+    await app.ready();
+    const refused = await app.request('POST', '/jobs', { payload: 1 });
+    expect(refused.status).toBe(503);
+    expect(refused.body.retryable).toBe(true);
+
+    for (const r of topo.replicas) await topo.restart(r);
+    let id: string | undefined;
+    await waitFor(
+      async () => {
+        const r = await app.request('POST', '/jobs', { payload: 2 });
+        if (r.status === 202) id = r.body.id;
+        return id !== undefined;
+      },
+      'a job to be accepted',
+      15_000,
+    );
+    await waitFor(
+      async () => (await app.request('GET', `/jobs/${id}`)).body?.status === 'done',
+      'the job done',
+      15_000,
+    );
+  });
+});
