@@ -91,4 +91,33 @@ describe('manual SENTINEL FAILOVER', () => {
       await app.moduleRef.close();
     }
   });
+
+  it('without the pub/sub watcher, the topology poll still moves the client within seconds', async () => {
+    const app = await startModule(
+      sentinelOptions(topo, { failoverWatcher: false, topologyCheckIntervalMs: 200 }),
+    );
+    try {
+      const redis: Redis = app.clients.get();
+      await redis.set('manual:poll', '1');
+      let port = (await topo.currentMasterPort())!;
+      await waitReplicasAttached(topo, port, 1);
+      await waitFor(async () => {
+        await topo.triggerFailover();
+        return true;
+      }, 'Sentinel accepts SENTINEL FAILOVER');
+      port = await topo.waitForNewMaster(port);
+      const agreedAt = Date.now();
+      // Well before Sentinel demotes the old master (about 8 s), which would also move the client.
+      await waitFor(
+        () => app.clients.stats().clients[0]!.address === `127.0.0.1:${port}`,
+        'client on the new master',
+        3000,
+      );
+      console.log(`[manual/poll] client moved ${Date.now() - agreedAt} ms after the Sentinels agreed`);
+      expect(app.clients.stats().failoversSeen).toBe(1);
+      await redis.set('manual:poll', '2');
+    } finally {
+      await app.moduleRef.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { formatAddress, sameAddress, type RedisAddress } from './redis-address.j
 import type { RedisSentinelEvents } from './redis-sentinel.events.js';
 import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.validator.js';
 import type { RateLimitedLogger } from './rate-limited-logger.js';
-import { applyNatMap, sentinelConnectionOptions } from './sentinel-query.js';
+import { applyNatMap, askMasterAddress, sentinelConnectionOptions } from './sentinel-query.js';
 
 export interface SwitchMaster {
   from: RedisAddress | undefined;
@@ -24,11 +24,18 @@ const FAILOVER_STALE_MS = 30_000;
  * Subscribes to `+switch-master` on every Sentinel (one long-lived connection each) and tells
  * the clients at once. The announcement comes from the Sentinel that led the failover, before
  * the others have caught up, so the clients dial the announced address directly.
+ *
+ * Safety net for a missed announcement (pub/sub blocked, connection blip): every
+ * `topologyCheckIntervalMs` it asks a Sentinel for the master, and two answers in a row that
+ * differ from the known master count as a switch.
  */
 export class FailoverWatcher {
   private readonly subscribers: Redis[] = [];
   private readonly listeners = new Set<(change: SwitchMaster) => void>();
-  private lastMessage: string | undefined;
+  private lastAnnounced: string | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private candidate: RedisAddress | undefined;
   private latest: SwitchMaster | undefined;
   private knownMaster: RedisAddress | undefined;
   private failoverStartedAt: number | undefined;
@@ -74,6 +81,10 @@ export class FailoverWatcher {
 
   /** Connects and subscribes; resolves once at least one Sentinel delivers announcements. */
   start(): Promise<void> {
+    this.pollTimer = setInterval(() => void this.poll(), this.options.topologyCheckIntervalMs);
+    // Never keeps the process alive on its own.
+    this.pollTimer.unref();
+    if (!this.options.failoverWatcher) return Promise.resolve();
     const subscribed: Promise<unknown>[] = [];
     for (const sentinel of this.options.sentinels) {
       const label = formatAddress(sentinel)!;
@@ -93,7 +104,7 @@ export class FailoverWatcher {
         }),
       );
       client.on('message', (channel: string, message: string) => {
-        if (channel === CHANNEL) this.handle(message, label);
+        if (channel === CHANNEL) this.handleSwitchMessage(message, label);
       });
       client.on('pmessage', (_pattern: string, channel: string, message: string) =>
         this.handleProgress(channel, message),
@@ -125,37 +136,70 @@ export class FailoverWatcher {
     }
   }
 
-  private handle(message: string, sentinel: string): void {
+  private handleSwitchMessage(message: string, sentinel: string): void {
     // <master-name> <old-ip> <old-port> <new-ip> <new-port>
     const [name, oldHost, oldPort, newHost, newPort] = message.split(' ');
     if (name !== this.options.masterName || !newHost || !newPort) return;
-    // Every Sentinel publishes the same message: act on the first copy only.
-    if (message === this.lastMessage) return;
-    this.lastMessage = message;
     const to = applyNatMap({ host: newHost, port: Number(newPort) }, this.options.natMap);
     const from =
       oldHost && oldPort
         ? applyNatMap({ host: oldHost, port: Number(oldPort) }, this.options.natMap)
         : undefined;
-    if (this.latest && sameAddress(this.latest.to, to) && Date.now() - this.latest.at < 1000) return;
+    this.announce(from, to, sentinel);
+  }
+
+  private announce(from: RedisAddress | undefined, to: RedisAddress, source: string): void {
+    this.failoverStartedAt = undefined;
+    this.candidate = undefined;
+    // Every Sentinel publishes the same switch (and the poll may have seen it first): act once.
+    const key = `${formatAddress(from)}>${formatAddress(to)}`;
+    if (key === this.lastAnnounced) return;
+    this.lastAnnounced = key;
     this.failoversSeen++;
     this.generation++;
-    this.failoverStartedAt = undefined;
     this.latest = { from, to, at: Date.now() };
     this.knownMaster = to;
+    const { masterName } = this.options;
     this.logger.warn({
       event: 'switch-master',
-      masterName: name,
+      masterName,
       from: formatAddress(from),
       to: formatAddress(to),
-      sentinel,
+      sentinel: source,
       failoversSeen: this.failoversSeen,
     });
     for (const listener of this.listeners) listener(this.latest);
-    this.events.emit('switch-master', { masterName: name, from, to, sentinel });
+    this.events.emit('switch-master', { masterName, from, to, sentinel: source });
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || !this.knownMaster) return;
+    this.polling = true;
+    try {
+      for (const sentinel of this.options.sentinels) {
+        let named: RedisAddress;
+        try {
+          named = await askMasterAddress(sentinel, this.options, this.options.sentinelCommandTimeoutMs);
+        } catch {
+          continue;
+        }
+        if (sameAddress(named, this.knownMaster)) {
+          this.candidate = undefined;
+        } else if (sameAddress(named, this.candidate)) {
+          // Two answers in a row: not a Sentinel that is a moment behind.
+          this.announce(this.knownMaster, named, `poll of ${formatAddress(sentinel)}`);
+        } else {
+          this.candidate = named;
+        }
+        return;
+      }
+    } finally {
+      this.polling = false;
+    }
   }
 
   async stop(deadlineMs: number): Promise<void> {
+    if (this.pollTimer) clearInterval(this.pollTimer);
     this.listeners.clear();
     await Promise.all(this.subscribers.map((c) => closeRedisBounded(c, deadlineMs)));
     this.subscribers.length = 0;

@@ -104,6 +104,18 @@ export interface RedisSentinelModuleOptions {
   shutdownTimeoutMs?: number;
   /** While a replica client reads from the master, how often to look for a healthy replica. Default 5000. */
   replicaRecheckIntervalMs?: number;
+  /**
+   * Safety net for a missed `+switch-master`: how often one Sentinel is asked for the master;
+   * two answers in a row naming another master count as a switch. Default 5000.
+   */
+  topologyCheckIntervalMs?: number;
+  /**
+   * Subscribe to `+switch-master` and failover progress on every Sentinel. Default true: this
+   * is what moves clients within milliseconds of a failover and lets `durableWrite` refuse
+   * writes while a failover runs. Turn it off only if Sentinel pub/sub is not allowed; then
+   * `topologyCheckIntervalMs` is the only trigger besides ioredis's own reconnects.
+   */
+  failoverWatcher?: boolean;
   /** The same error of the same client is logged at most once per this interval. Default 10000. */
   errorLogIntervalMs?: number;
   /**

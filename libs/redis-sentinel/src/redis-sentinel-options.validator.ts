@@ -42,8 +42,10 @@ export interface ResolvedRedisSentinelOptions {
   startupTimeoutMs: number;
   shutdownTimeoutMs: number;
   replicaRecheckIntervalMs: number;
+  topologyCheckIntervalMs: number;
   errorLogIntervalMs: number;
   autoResendUnfulfilledCommands: boolean;
+  failoverWatcher: boolean;
   ioredis: Partial<RedisOptions>;
   clients: ResolvedClientDefinition[];
 }
@@ -59,6 +61,7 @@ const TIMEOUT_DEFAULTS = {
   startupTimeoutMs: 10_000,
   shutdownTimeoutMs: 2000,
   replicaRecheckIntervalMs: 5000,
+  topologyCheckIntervalMs: 5000,
   errorLogIntervalMs: 10_000,
 } as const;
 
@@ -151,6 +154,11 @@ export function resolveRedisSentinelOptions(
     problems.push('natMap: must be an object {"host:port": {host, port}} or a function');
   }
 
+  for (const key of ['failoverWatcher', 'autoResendUnfulfilledCommands'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean')
+      problems.push(`${key}: must be true or false`);
+  }
+
   const ioredis = options.ioredis ?? {};
   checkIoredisOverrides('ioredis', ioredis, mode, problems);
 
@@ -191,6 +199,7 @@ export function resolveRedisSentinelOptions(
     ...timeouts,
     maxRetriesPerRequest: maxRetries,
     autoResendUnfulfilledCommands: options.autoResendUnfulfilledCommands ?? false,
+    failoverWatcher: options.failoverWatcher ?? true,
     ioredis,
     clients,
   };
