@@ -153,14 +153,12 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     expect(result.readyStatuses.slice(first503)).toContain(200);
 
     // Every job answered 202 ends done.
-    const t0 = Date.now();
     await waitFor(
       async () => (await allDone(app, result.accepted)).length === 0,
       'every accepted job to be done',
       45_000,
     );
 
-    console.log(`all accepted jobs done ${Date.now() - t0} ms after the load stopped`);
     const after = await app.request('GET', '/session', undefined, { cookie });
     expect(after).toMatchObject({ status: 200, body: { user: 'grace' } });
 
@@ -174,6 +172,13 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
       // Back as a replica of the new master (Sentinel reconfigures it); the next scenario does not wait for it.
       (old) => topo.restart(old),
     );
+    // The module's failover event is a readable line that LogQL finds with |= "+switch-master".
+    const switchLine = app.output.split('\n').find((l) => l.includes('"event":"switch-master"'));
+    expect(JSON.parse(switchLine!)).toMatchObject({
+      level: 'warn',
+      context: 'RedisSentinel',
+      message: expect.stringMatching(/^\+switch-master mymaster 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+$/),
+    });
     console.log(
       `SIGKILL: ${r.accepted.length} accepted, ${r.rejected} rejected (503), longest request ${r.longestMs} ms`,
     );

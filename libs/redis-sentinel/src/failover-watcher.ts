@@ -98,6 +98,7 @@ export class FailoverWatcher {
       });
       client.on('error', (error: Error) =>
         this.errors.error(`watcher:${label}`, {
+          message: `Sentinel ${label}: ${error.message}`,
           event: 'sentinel-error',
           sentinel: label,
           error: error.message,
@@ -128,7 +129,11 @@ export class FailoverWatcher {
     if (channel === '+try-failover') {
       if (this.failoverStartedAt === undefined) {
         this.generation++;
-        this.logger.warn({ event: 'failover-started', masterName });
+        this.logger.warn({
+          message: `Sentinel failover of "${masterName}" started`,
+          event: 'failover-started',
+          masterName,
+        });
       }
       this.failoverStartedAt = Date.now();
     } else if (channel === '+failover-end' || channel.startsWith('-failover-abort')) {
@@ -161,6 +166,8 @@ export class FailoverWatcher {
     this.knownMaster = to;
     const { masterName } = this.options;
     this.logger.warn({
+      // "+switch-master" as Sentinel writes it, so one LogQL filter finds both sides of a failover.
+      message: `+switch-master ${masterName} ${formatAddress(from)} -> ${formatAddress(to)}`,
       event: 'switch-master',
       masterName,
       from: formatAddress(from),

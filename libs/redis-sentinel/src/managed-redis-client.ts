@@ -228,6 +228,7 @@ export class ManagedRedisClient {
       // E.g. a just-promoted replica that still reports `slave`, or a stale Sentinel: retry fast.
       this.fastUntil = Math.max(this.fastUntil, Date.now() + 5000);
       this.errors.error(`${this.name}:role`, {
+        message: `Redis client "${this.name}": ${formatAddress(this.dialled)} is ${serverRole}, expected ${expected}; reconnecting`,
         event: 'role-mismatch',
         client: this.name,
         address: formatAddress(this.dialled),
@@ -255,6 +256,7 @@ export class ManagedRedisClient {
     const serverRole = this.serverRole;
     if (this.dialled && serverRole === 'master') this.watcher?.noteMaster(this.dialled);
     this.logger.log({
+      message: `Redis client "${this.name}" ready (${this.role}) on ${serverRole} ${formatAddress(this.dialled ?? this.options.standalone)}`,
       event: 'ready',
       client: this.name,
       role: this.role,
@@ -289,6 +291,7 @@ export class ManagedRedisClient {
       flushCommands(this.redis, error, true);
     }
     this.errors.error(`${this.name}:${error.name}:${error.message.slice(0, 40)}`, {
+      message: `Redis client "${this.name}": ${error.message}`,
       event: 'error',
       client: this.name,
       address: formatAddress(this.dialled),
@@ -350,6 +353,7 @@ export class ManagedRedisClient {
         );
         if (replicas.length > 0 && this.servingFromMaster && this.redis.status === 'ready') {
           this.logger.log({
+            message: `Redis client "${this.name}": a healthy replica is back, leaving the master`,
             event: 'replica-available',
             client: this.name,
             replicas: replicas.map((r) => formatAddress(r)),
