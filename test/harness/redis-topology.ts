@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
+import { waitFor } from './wait-for.js';
 
 export type NodeRole = 'master' | 'replica' | 'sentinel';
 
@@ -406,27 +407,17 @@ export class RedisTopology {
     return (await this.command(node, 'PING')) === 'PONG';
   }
 
+  /** `waitFor` with a pointer to the server logs when it times out. */
   async waitUntil(
     check: () => Promise<boolean>,
     what: string,
     timeoutMs = this.options.readyTimeoutMs,
   ): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    while (Date.now() < deadline) {
-      try {
-        if (await check()) return;
-      } catch (err) {
-        lastError = err;
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await waitFor(check, what, timeoutMs, 50);
+    } catch (err) {
+      throw new Error(`Redis harness: ${(err as Error).message} — server logs in ${this.dir}`);
     }
-    const logs = this.dir;
-    throw new Error(
-      `Redis harness: timed out after ${timeoutMs} ms waiting until ${what}` +
-        (lastError instanceof Error ? ` (last error: ${lastError.message})` : '') +
-        ` — server logs in ${logs}`,
-    );
   }
 
   /** Kills every process this topology started and removes its temp dir. Idempotent. */

@@ -23,16 +23,7 @@ export class CaptureStream extends Writable {
   }
 }
 
-/** Polls `check` until it returns true or `timeoutMs` passes (then fails with `what`). */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep, waitFor } from '../harness/wait-for.js';
 
 /** A logger writing to capture streams, built without Nest (the transport behaviour under test). */
 export function createLogger(options: Partial<LokiLoggerModuleOptions> = {}): {

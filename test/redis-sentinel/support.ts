@@ -36,24 +36,7 @@ export async function startModule(
   return { moduleRef, clients: moduleRef.get(RedisClientsService) };
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch {
-      // retry
-    }
-    await sleep(20);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-}
+export { sleep, waitFor } from '../harness/wait-for.js';
 
 /** Waits until the Sentinel-named master has the expected number of replicas with their link up. */
 export async function waitReplicasAttached(
