@@ -18,6 +18,11 @@ export interface FakeLokiOptions {
   maxLineBytes?: number;
   /** Act as Loki 2.x: JSON pushes carrying structured metadata get a 400; protobuf skips field 3. */
   legacy2x?: boolean;
+  /**
+   * With `legacy2x`: answer like Loki <= 2.8, whose JSON decoder knows no third entry element and
+   * does not name structured metadata in its 400. Default false (the 3.x / 2.9 wording).
+   */
+  legacyDecoderMessage?: boolean;
   /** Answer 401 without `X-Scope-OrgID` (auth_enabled). Default: false (tenant `fake`). */
   requireTenant?: boolean;
 }
@@ -221,6 +226,12 @@ export class FakeLoki {
         continue;
       }
       if (this.options.legacy2x && s.entries.some((e) => Object.keys(e.metadata).length > 0)) {
+        if (this.options.legacyDecoderMessage) {
+          return answer(
+            400,
+            'loghttp.PushRequest.Streams: error reading entry: array must contains 2 values\n',
+          );
+        }
         return answer(
           400,
           `stream '${s.labels}' includes structured metadata, but this feature is disallowed. Please see \`limits_config.allow_structured_metadata\` or contact your Loki administrator to enable it.\n`,

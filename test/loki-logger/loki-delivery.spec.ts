@@ -178,6 +178,16 @@ describe('Loki transport: failures and delivery guarantees', () => {
     expect(logger.lokiStats()).toMatchObject({ structuredMetadata: false, dropped: { badRequest: 0 } });
     await logger.onApplicationShutdown();
 
+    // Loki <= 2.8 words its 400 without naming structured metadata: the fallback still happens.
+    await fake.close();
+    fake = await FakeLoki.start({ legacy2x: true, legacyDecoderMessage: true });
+    const old = createLogger({ loki: { url: fake.url } });
+    runWithLogContext({ requestId: 'r-old' }, () => old.logger.log('old decoder'));
+    expect(await old.logger.flush(3000)).toBe(true);
+    expect(fake.pushes.map((p) => p.status)).toEqual([400, 204]);
+    expect(old.logger.lokiStats()).toMatchObject({ structuredMetadata: false, dropped: { badRequest: 0 } });
+    await old.logger.onApplicationShutdown();
+
     // Forced on: no fallback, the 400 is final (and counted).
     const forced = createLogger({ loki: { url: fake.url, structuredMetadata: 'always' } });
     runWithLogContext({ requestId: 'r-forced' }, () => forced.logger.log('forced'));

@@ -1,4 +1,4 @@
-import { readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { SecretsHealthIndicator, SecretsModule, SecretsService, type SecretEvent } from '@bastion/secrets';
 import type { INestApplicationContext } from '@nestjs/common';
 import { CaptureLogger } from './support/capture-logger.js';
@@ -169,6 +169,12 @@ describe('Kubernetes ..data layout and rotation', () => {
     expect((await health.isHealthy('secrets')).secrets).toMatchObject({
       status: 'degraded',
       unreadable: ['api_token'],
+    });
+    // A file holding only its newline is empty, hence missing, as at boot.
+    writeFileSync(`${sandbox.dir}/db_password`, '\n');
+    expect((await health.isHealthy('secrets')).secrets).toMatchObject({
+      status: 'down',
+      unreadable: ['db_password', 'api_token'],
     });
     unlinkSync(`${sandbox.dir}/db_password`);
     expect(await health.isHealthy('creds')).toEqual({

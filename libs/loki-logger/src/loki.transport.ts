@@ -85,6 +85,8 @@ export class LokiTransport extends TransportStream {
   private readonly waiters = new Set<FlushWaiter>();
   private readonly lastNote = new Map<string, { at: number; suppressed: number }>();
   private warnedMetadata = false;
+  /** Loki took a push carrying structured metadata: a later 400 is about something else. */
+  private metadataAccepted = false;
 
   private sent = 0;
   private retries = 0;
@@ -334,6 +336,7 @@ export class LokiTransport extends TransportStream {
     this.inFlightDropped = 0;
     if (res.status >= 200 && res.status < 300) {
       this.dropped.bufferFull -= overlap;
+      if (hasMetadata) this.metadataAccepted = true;
       this.sent += overlap + this.queue.removeBefore(endSeq);
       this.lastSuccessAt = Date.now();
       this.consecutiveFailures = 0;
@@ -352,10 +355,13 @@ export class LokiTransport extends TransportStream {
       res.status === 400 &&
       hasMetadata &&
       this.smMode === 'auto' &&
-      /structured.?metadata/i.test(res.body)
+      (/structured.?metadata/i.test(res.body) || !this.metadataAccepted)
     ) {
       // Loki 2.x (or a pre-v13 schema) refuses structured metadata and would drop every line:
       // the ids are in the JSON line anyway, so stop sending metadata and re-send this batch.
+      // Loki 3 and 2.9 name the feature in the 400; older 2.x JSON decoders only complain that an
+      // entry is not a 2-element array, so a 400 before any metadata push was accepted counts too
+      // (a genuine bad request then costs one extra push without metadata, and is dropped).
       this.smEnabled = false;
       if (!this.warnedMetadata) {
         this.warnedMetadata = true;

@@ -62,7 +62,8 @@ function fromOpenError(error: unknown): SecretFileRead {
   return { kind: 'invalid', reason: `cannot be opened (${code})` };
 }
 
-function errorCode(error: unknown): string {
+/** The errno code of a file-system error, for messages that must never carry content. */
+export function errorCode(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' ? code : 'unknown error';
 }

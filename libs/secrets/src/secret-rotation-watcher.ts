@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { Logger } from '@nestjs/common';
+import { errorCode } from './secret-file-reader.js';
 
 export interface RotationWatcherOptions {
   readonly directories: readonly string[];
@@ -64,8 +65,4 @@ export class SecretRotationWatcher {
     this.#debounceTimer = setTimeout(() => void this.options.onChange(), this.options.debounceMs);
     this.#debounceTimer.unref();
   }
-}
-
-function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException | undefined)?.code ?? 'error';
 }

@@ -34,9 +34,10 @@ export class SecretsHealthIndicator {
     const checks = Promise.all(
       statuses.map(async (status) => {
         if (!status.loaded || status.source === 'env') return { status, readable: true };
-        const maxBytes = this.store.options.secrets.find((s) => s.name === status.name)!.maxBytes;
+        const { maxBytes, encoding } = this.store.options.secrets.find((s) => s.name === status.name)!;
         const read = await readSecretFile(status.location!, maxBytes);
-        const readable = read.kind === 'found' && toSecretBytes(read.bytes, 'buffer') !== undefined;
+        // The boot rules: a text file holding only its trailing newline is empty, hence missing.
+        const readable = read.kind === 'found' && toSecretBytes(read.bytes, encoding) !== undefined;
         if (read.kind === 'found') read.bytes.fill(0);
         return { status, readable };
       }),
