@@ -21,6 +21,7 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
     app = await AppProcess.spawn({
       NODE_ENV: 'production',
       LOG_LEVEL: 'debug',
+      TRUST_PROXY: 'loopback',
       REDIS_SENTINELS: topo.sentinelList,
       SECRETS_DIR: secrets.dir,
     });
@@ -65,7 +66,15 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
     expect(badTtl.status).toBe(400);
     expect(badTtl.body.message).toContain('ttlSeconds');
     expect((await app.request('PUT', '/cache/bad%20key', { value: 'v' })).status).toBe(400);
-    expect((await app.request('PUT', '/cache/x', undefined, { rawBody: '{not json' })).status).toBe(400);
+    const badJson = await app.request('PUT', '/cache/x', undefined, { rawBody: '{not json' });
+    expect(badJson.status).toBe(400);
+    // Rejected by the body parser, before any controller: still has its request id (and log line).
+    expect(badJson.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor(
+      () => app.output.includes(`"requestId":"${badJson.headers.get('x-request-id')}"`),
+      'the log line of the bad-JSON request',
+      5000,
+    );
   });
 
   it('jobs: 202 with an id, processed to done; 404 unknown; 400 without payload', async () => {
@@ -93,7 +102,17 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
     const setCookie = created.headers.get('set-cookie') ?? '';
     expect(setCookie).toMatch(/HttpOnly/i);
     expect(setCookie).toMatch(/SameSite=Lax/i);
+    expect(setCookie).not.toMatch(/Secure/i); // plain HTTP
     const cookie = setCookie.split(';')[0]!;
+    // Behind a TLS-terminating proxy (TRUST_PROXY=loopback here): the cookie is Secure.
+    const viaTls = await fetch(`${app.url}/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ user: 'tls-user' }),
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(viaTls.status).toBe(201);
+    expect(viaTls.headers.get('set-cookie')).toMatch(/;\s*Secure/i);
     expect(await app.request('GET', '/session', undefined, { cookie })).toMatchObject({
       status: 200,
       body: { user: 'ada' },

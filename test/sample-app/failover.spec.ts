@@ -11,6 +11,10 @@ interface LoadResult {
   accepted: string[];
   rejected: number;
   errors: string[];
+  /** Answers other than the expected success or a retryable 503 (a 500 would land here). */
+  unexpected: string[];
+  /** Cache and session reads through the failover: any status other than 200/503 is unexpected. */
+  reads: number;
   longestMs: number;
   readyStatuses: number[];
   readyLongestMs: number;
@@ -22,6 +26,8 @@ function startLoad(app: AppProcess): { stop: () => Promise<LoadResult> } {
     accepted: [],
     rejected: 0,
     errors: [],
+    unexpected: [],
+    reads: 0,
     longestMs: 0,
     readyStatuses: [],
     readyLongestMs: 0,
@@ -42,19 +48,35 @@ function startLoad(app: AppProcess): { stop: () => Promise<LoadResult> } {
       await new Promise((r) => setTimeout(r, 20));
     }
   };
+  const expectOr503 = (r: { status: number; body: any }, ok: number, what: string) => {
+    if (r.status === ok) return true;
+    if (r.status !== 503 || r.body?.retryable !== true) result.unexpected.push(`${what} ${r.status}`);
+    return false;
+  };
+  const onJob = (r: { status: number; body: any }) => {
+    if (expectOr503(r, 202, 'POST /jobs')) result.accepted.push(r.body.id);
+    else result.rejected++;
+  };
   const loops = [
     track(
       () =>
         app.request('POST', '/jobs', { payload: { n: Math.random() } }, { timeoutMs: REQUEST_DEADLINE_MS }),
-      (r) => (r.status === 202 ? result.accepted.push(r.body.id) : result.rejected++),
+      (r) => onJob(r),
     ),
     track(
       () => app.request('POST', '/jobs', { payload: 'second writer' }, { timeoutMs: REQUEST_DEADLINE_MS }),
-      (r) => (r.status === 202 ? result.accepted.push(r.body.id) : result.rejected++),
+      (r) => onJob(r),
     ),
     track(
       () => app.request('POST', '/notifications', { message: 'load' }, { timeoutMs: REQUEST_DEADLINE_MS }),
-      () => undefined,
+      (r) => expectOr503(r, 202, 'POST /notifications'),
+    ),
+    track(
+      () => app.request('GET', '/cache/failover-key', undefined, { timeoutMs: REQUEST_DEADLINE_MS }),
+      (r) => {
+        result.reads++;
+        expectOr503(r, 200, 'GET /cache/:key');
+      },
     ),
     track(
       () => app.request('GET', '/health/ready', undefined, { timeoutMs: REQUEST_DEADLINE_MS }),
@@ -120,6 +142,7 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     const sse = new SseClient(`${app.url}/notifications/stream`);
     await sse.open;
 
+    expect((await app.request('PUT', '/cache/failover-key', { value: 'kept' })).status).toBe(204);
     const load = startLoad(app);
     await new Promise((r) => setTimeout(r, 500));
     const master = await currentMaster();
@@ -145,6 +168,7 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     sse.close();
 
     expect(result.errors).toEqual([]); // no request hung past its deadline or failed at the socket
+    expect(result.unexpected).toEqual([]); // every failure was a retryable 503, never a 500
     expect(result.longestMs).toBeLessThan(REQUEST_DEADLINE_MS);
     expect(result.readyLongestMs).toBeLessThan(1500);
     expect(result.accepted.length).toBeGreaterThan(10);

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { SecretsModule, SecretsService } from '@bastion/secrets';
@@ -7,6 +8,7 @@ import { LokiLoggerModule, type LokiLoggerModuleOptions } from '@bastion/loki-lo
 import { appConfig, parseAppConfig, type AppConfig } from './config/app.config.js';
 import { appSecrets, type AppSecret } from './config/app-secrets.js';
 import { REDIS_CLIENTS } from './common/redis-clients.js';
+import { RedisUnavailableFilter } from './common/redis-unavailable.filter.js';
 import { HealthController } from './health/health.controller.js';
 import { CacheController } from './cache/cache.controller.js';
 import { CacheService } from './cache/cache.service.js';
@@ -44,7 +46,6 @@ export function loggerOptions(
   config: AppConfig,
   secrets: SecretsService<AppSecret>,
 ): LokiLoggerModuleOptions {
-  const lokiPassword = secrets.get('loki_password');
   return {
     service: config.serviceName,
     env: config.nodeEnv,
@@ -61,7 +62,8 @@ export function loggerOptions(
             url: config.lokiUrl,
             ...(config.lokiTenant ? { tenant: config.lokiTenant } : {}),
             ...(config.lokiUsername ? { username: config.lokiUsername } : {}),
-            ...(lokiPassword ? { password: lokiPassword } : {}),
+            // Read at every push: a rotated loki_password is used without a restart.
+            ...(secrets.has('loki_password') ? { password: () => secrets.get('loki_password') } : {}),
           },
         }
       : {}),
@@ -96,6 +98,12 @@ export function loggerOptions(
     SessionController,
     NotificationsController,
   ],
-  providers: [CacheService, JobsService, JobsWorker, NotificationsService],
+  providers: [
+    CacheService,
+    JobsService,
+    JobsWorker,
+    NotificationsService,
+    { provide: APP_FILTER, useClass: RedisUnavailableFilter },
+  ],
 })
 export class AppModule {}

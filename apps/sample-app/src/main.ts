@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { LokiLogger } from '@bastion/loki-logger';
+import { LokiLogger, RequestContextMiddleware } from '@bastion/loki-logger';
 import { getRedisToken } from '@bastion/redis-sentinel';
 import { SecretsService } from '@bastion/secrets';
 import session from 'express-session';
@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { appConfig, type AppConfig } from './config/app.config.js';
 import type { AppSecret } from './config/app-secrets.js';
 import { RedisSessionStore } from './session/redis-session.store.js';
+import { RETRYABLE_BODY } from './common/redis-unavailable.filter.js';
+import type { NextFunction, Request, Response } from 'express';
 
 /** Upper bound of a graceful shutdown; past it the process exits non-zero rather than hang. */
 const SHUTDOWN_DEADLINE_MS = 20_000;
@@ -43,15 +45,27 @@ async function bootstrap(): Promise<void> {
       'Bootstrap',
     );
   }
-  app.use(
-    session({
-      store: new RedisSessionStore(app.get<Redis>(getRedisToken())),
-      secret: sessionSecret,
-      name: 'sid',
-      resave: false,
-      saveUninitialized: false,
-      rolling: false,
-      cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 86_400_000 },
+  if (config.trustProxy !== false) app.set('trust proxy', config.trustProxy);
+  // The request context first, ahead of the body parser and the session: a request that these
+  // reject (bad JSON, store down) still gets its X-Request-Id and its completion log line.
+  const requestContext = app.get(RequestContextMiddleware);
+  app.use(requestContext.use.bind(requestContext));
+  const sessions = session({
+    store: new RedisSessionStore(app.get<Redis>(getRedisToken())),
+    secret: sessionSecret,
+    name: 'sid',
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    // Secure whenever the request came over TLS (directly, or through a proxy trusted by TRUST_PROXY).
+    cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 86_400_000 },
+  });
+  // A session store that cannot reach Redis (failover) is a retryable 503, not express's 500 page.
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    sessions(req, res, (err?: unknown) => {
+      if (err === undefined) return next();
+      res.setHeader('Retry-After', '1');
+      res.status(503).json(RETRYABLE_BODY);
     }),
   );
 

@@ -20,6 +20,11 @@ export interface AppConfig {
   logLevel: LokiLogLevel;
   logFormat: LogFormat;
   serviceName: string;
+  /**
+   * Express `trust proxy`: `false` (default), `true`, a hop count, or addresses/subnets. Set it
+   * behind a TLS-terminating proxy, so that the session cookie is marked Secure.
+   */
+  trustProxy: boolean | number | string;
   /** Concurrent jobs the in-app worker processes. */
   workerConcurrency: number;
   /** Deadline for a job to be stored and acknowledged by a replica before `POST /jobs` answers 503. */
@@ -37,6 +42,12 @@ export class AppConfigError extends Error {
     );
     this.name = 'AppConfigError';
   }
+}
+
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
 }
 
 /** Parses and validates the environment; collects every problem before throwing one error. */
@@ -110,6 +121,7 @@ export function parseAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     logLevel: logLevel as LokiLogLevel,
     logFormat: logFormat as LogFormat,
     serviceName: str('SERVICE_NAME') ?? 'sample-app',
+    trustProxy: trustProxy(str('TRUST_PROXY')),
     workerConcurrency: int('WORKER_CONCURRENCY', 4, 1, 256),
     jobAckTimeoutMs: int('JOB_ACK_TIMEOUT_MS', 1000, 10, 60_000),
   };

@@ -3,6 +3,7 @@ import { DurableWriteError, InjectRedis, durableWrite } from '@bastion/redis-sen
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { appConfig, type AppConfig } from '../config/app.config.js';
+import { RETRYABLE_BODY } from '../common/redis-unavailable.filter.js';
 import { JOBS_STREAM, jobKey, type JobStatus, type JobView } from './job.js';
 
 @Injectable()
@@ -34,10 +35,8 @@ export class JobsService {
       const reason = err instanceof DurableWriteError ? err.message : (err as Error).message;
       this.logger.warn({ message: 'job not accepted', jobId: id, reason });
       throw new ServiceUnavailableException({
-        statusCode: 503,
-        error: 'Service Unavailable',
+        ...RETRYABLE_BODY,
         message: 'the job could not be stored durably right now; it was NOT accepted — retry',
-        retryable: true,
       });
     }
     return id;

@@ -165,6 +165,12 @@ export class JobsWorker implements OnApplicationBootstrap, BeforeApplicationShut
       await this.redis.xack(JOBS_STREAM, JOBS_GROUP, entryId);
       return;
     }
+    if ((await this.redis.hget(jobKey(id), 'status')) === 'done') {
+      // Re-delivered after it was finished (an XACK lost in a failover, a re-created group):
+      // acknowledge only, so a done job never goes back to "processing".
+      await this.redis.xack(JOBS_STREAM, JOBS_GROUP, entryId);
+      return;
+    }
     await this.redis
       .multi()
       .hset(jobKey(id), 'status', 'processing')
