@@ -416,7 +416,9 @@ export class RedisTopology {
     try {
       await waitFor(check, what, timeoutMs, 50);
     } catch (err) {
-      throw new Error(`Redis harness: ${(err as Error).message} — server logs in ${this.dir}`);
+      throw new Error(`Redis harness: ${(err as Error).message} — server logs in ${this.dir}`, {
+        cause: err,
+      });
     }
   }
 
