@@ -3,13 +3,36 @@
  * `redis-server` on PATH, development secrets in a git-ignored folder, and the sample app with
  * pretty logs. Ctrl-C stops everything.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RedisTopology, redisServerBin } from '../../../test/harness/redis-topology.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Newest modification time under `dir` (0 when it does not exist). */
+function newest(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let max = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) max = Math.max(max, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs);
+  }
+  return max;
+}
+
+/** Runs `npm run build` unless every workspace's dist/ is newer than its sources. */
+function buildIfNeeded(): void {
+  const workspaces = ['libs/secrets', 'libs/redis-sentinel', 'libs/loki-logger', 'apps/sample-app'];
+  const stale = workspaces.some((w) => {
+    const built = existsSync(`${repo}${w}/dist`) ? newest(`${repo}${w}/dist`) : 0;
+    return built === 0 || newest(`${repo}${w}/src`) > built;
+  });
+  if (!stale) return;
+  console.log('Building (npm run build)…');
+  const res = spawnSync('npm', ['run', 'build'], { cwd: repo, stdio: 'inherit' });
+  if (res.status !== 0) process.exit(res.status ?? 1);
+}
 const secretsDir = `${repo}.demo/secrets`;
 const port = Number(process.env.PORT ?? 3000);
 
@@ -22,6 +45,8 @@ try {
   );
   process.exit(1);
 }
+
+buildIfNeeded();
 
 mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
 const secret = (name: string, bytes: number): string => {
