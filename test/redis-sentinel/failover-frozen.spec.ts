@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { useTopology } from '../harness/use-topology.js';
 import {
   openHandles,
   PASSWORD,
@@ -16,17 +16,10 @@ const COMMAND_TIMEOUT_MS = 1000;
 const SHUTDOWN_TIMEOUT_MS = 500;
 
 describe('frozen master (SIGSTOP)', () => {
-  let topo: RedisTopology;
-
-  beforeAll(async () => {
-    topo = await RedisTopology.start({
-      password: PASSWORD,
-      sentinelPassword: SENTINEL_PASSWORD,
-      downAfterMs: 1000,
-    });
-  });
-  afterAll(async () => {
-    await topo?.teardown();
+  const topo = useTopology({
+    password: PASSWORD,
+    sentinelPassword: SENTINEL_PASSWORD,
+    downAfterMs: 1000,
   });
 
   it('moves to the new master without waiting for the old one, bounds every command, answers health in time, shuts down in time', async () => {

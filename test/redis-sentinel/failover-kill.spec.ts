@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisSentinelEvents } from '@bastion/redis-sentinel';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { useTopology } from '../harness/use-topology.js';
 import {
   PASSWORD,
   SENTINEL_PASSWORD,
@@ -12,17 +12,10 @@ import {
 } from './support.js';
 
 describe('killed master (SIGKILL) under a write loop', () => {
-  let topo: RedisTopology;
-
-  beforeAll(async () => {
-    topo = await RedisTopology.start({
-      password: PASSWORD,
-      sentinelPassword: SENTINEL_PASSWORD,
-      downAfterMs: 1000,
-    });
-  });
-  afterAll(async () => {
-    await topo?.teardown();
+  const topo = useTopology({
+    password: PASSWORD,
+    sentinelPassword: SENTINEL_PASSWORD,
+    downAfterMs: 1000,
   });
 
   it('resumes writes on the new master soon after +switch-master, and pub/sub works after the failover', async () => {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DurableWriteError, durableWrite, RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { useTopology } from '../harness/use-topology.js';
 import {
   PASSWORD,
   SENTINEL_PASSWORD,
@@ -14,17 +14,10 @@ import {
 const FAILOVERS = 3;
 
 describe('manual SENTINEL FAILOVER', () => {
-  let topo: RedisTopology;
-
-  beforeAll(async () => {
-    topo = await RedisTopology.start({
-      password: PASSWORD,
-      sentinelPassword: SENTINEL_PASSWORD,
-      downAfterMs: 1000,
-    });
-  });
-  afterAll(async () => {
-    await topo?.teardown();
+  const topo = useTopology({
+    password: PASSWORD,
+    sentinelPassword: SENTINEL_PASSWORD,
+    downAfterMs: 1000,
   });
 
   it(`follows ${FAILOVERS} failovers and loses no acknowledged durable write`, async () => {

@@ -12,21 +12,14 @@ import {
   RedisSentinelHealthIndicator,
   RedisSentinelModule,
 } from '@bastion/redis-sentinel';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { useTopology } from '../harness/use-topology.js';
 import { PASSWORD, SENTINEL_PASSWORD, sentinelOptions, startModule, waitFor } from './support.js';
 
 describe('RedisSentinelModule against a real Sentinel topology', () => {
-  let topo: RedisTopology;
-
-  beforeAll(async () => {
-    topo = await RedisTopology.start({
-      password: PASSWORD,
-      sentinelPassword: SENTINEL_PASSWORD,
-      replicas: 2,
-    });
-  });
-  afterAll(async () => {
-    await topo?.teardown();
+  const topo = useTopology({
+    password: PASSWORD,
+    sentinelPassword: SENTINEL_PASSWORD,
+    replicas: 2,
   });
 
   async function bastionConnections(): Promise<string[]> {

@@ -1,20 +1,13 @@
 import type { Redis } from 'ioredis';
 import { RedisSentinelHealthIndicator, RedisSentinelUnavailableError } from '@bastion/redis-sentinel';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { useTopology } from '../harness/use-topology.js';
 import { PASSWORD, SENTINEL_PASSWORD, sentinelOptions, startModule, waitFor } from './support.js';
 
 describe('Sentinels unavailable', () => {
-  let topo: RedisTopology;
-
-  beforeAll(async () => {
-    topo = await RedisTopology.start({
-      password: PASSWORD,
-      sentinelPassword: SENTINEL_PASSWORD,
-      downAfterMs: 1000,
-    });
-  });
-  afterAll(async () => {
-    await topo?.teardown();
+  const topo = useTopology({
+    password: PASSWORD,
+    sentinelPassword: SENTINEL_PASSWORD,
+    downAfterMs: 1000,
   });
 
   it('works with one Sentinel down (the first one listed), and follows a failover', async () => {

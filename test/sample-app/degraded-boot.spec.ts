@@ -1,25 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { useTopology } from '../harness/use-topology.js';
 import { AppProcess, secretsDir, waitFor } from './app-process.js';
 
 const REDIS_PASSWORD = 'noreplicas-redis-pw-5';
 
 describe('sample app booting while the master refuses writes (min-replicas-to-write, replicas down)', () => {
-  let topo: RedisTopology;
+  const topo = useTopology({
+    password: REDIS_PASSWORD,
+    extraDataConfig: ['min-replicas-to-write 1', 'min-replicas-max-lag 1'],
+  });
   let app: AppProcess;
   let secrets: ReturnType<typeof secretsDir>;
 
   beforeAll(async () => {
-    topo = await RedisTopology.start({
-      password: REDIS_PASSWORD,
-      extraDataConfig: ['min-replicas-to-write 1', 'min-replicas-max-lag 1'],
-    });
     secrets = secretsDir({ redis_password: REDIS_PASSWORD });
   });
 
   afterAll(async () => {
     await app?.stop();
-    await topo?.teardown();
     secrets?.remove();
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { useTopology } from '../harness/use-topology.js';
 import { AppProcess, SseClient, secretsDir, waitFor } from './app-process.js';
 
 const REDIS_PASSWORD = 'e2e-redis-pw-Zq8vN3xK';
@@ -7,12 +7,11 @@ const SENTINEL_PASSWORD = 'e2e-sentinel-pw-Hw4tLm2R';
 const SESSION_SECRET = 'e2e-session-secret-abcdefghijklmnopqrstuvwxyz0123';
 
 describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=production, LOG_LEVEL=debug)', () => {
-  let topo: RedisTopology;
+  const topo = useTopology({ password: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
   let app: AppProcess;
   let secrets: ReturnType<typeof secretsDir>;
 
   beforeAll(async () => {
-    topo = await RedisTopology.start({ password: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
     secrets = secretsDir({
       redis_password: REDIS_PASSWORD,
       sentinel_password: SENTINEL_PASSWORD,
@@ -30,7 +29,6 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
 
   afterAll(async () => {
     await app?.stop();
-    await topo?.teardown();
     secrets?.remove();
   });
 

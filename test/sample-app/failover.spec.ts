@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisTopology, type RedisNode } from '../harness/redis-topology.js';
+import type { RedisNode } from '../harness/redis-topology.js';
+import { useTopology } from '../harness/use-topology.js';
 import { AppProcess, SseClient, secretsDir, waitFor } from './app-process.js';
 
 const REDIS_PASSWORD = 'failover-redis-pw-9fK2';
@@ -105,12 +106,11 @@ async function allDone(app: AppProcess, ids: string[]): Promise<string[]> {
 }
 
 describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master)', () => {
-  let topo: RedisTopology;
+  const topo = useTopology({ password: REDIS_PASSWORD, downAfterMs: 1000 });
   let app: AppProcess;
   let secrets: ReturnType<typeof secretsDir>;
 
   beforeAll(async () => {
-    topo = await RedisTopology.start({ password: REDIS_PASSWORD, downAfterMs: 1000 });
     secrets = secretsDir({ redis_password: REDIS_PASSWORD, session_secret: SESSION_SECRET });
     app = await AppProcess.spawn({
       NODE_ENV: 'production',
@@ -122,7 +122,6 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
 
   afterAll(async () => {
     await app?.stop();
-    await topo?.teardown();
     secrets?.remove();
   });
 

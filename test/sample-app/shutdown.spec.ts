@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { useTopology } from '../harness/use-topology.js';
 import { AppProcess, SseClient, secretsDir, waitFor } from './app-process.js';
 
 const REDIS_PASSWORD = 'shutdown-redis-pw-4Xc';
 
 describe('sample app graceful shutdown (SIGTERM under load)', () => {
-  let topo: RedisTopology;
+  const topo = useTopology({ password: REDIS_PASSWORD, sentinels: 3 });
   let secrets: ReturnType<typeof secretsDir>;
   const apps: AppProcess[] = [];
   const env = () => ({
@@ -15,13 +15,11 @@ describe('sample app graceful shutdown (SIGTERM under load)', () => {
   });
 
   beforeAll(async () => {
-    topo = await RedisTopology.start({ password: REDIS_PASSWORD, sentinels: 3 });
     secrets = secretsDir({ redis_password: REDIS_PASSWORD });
   });
 
   afterAll(async () => {
     await Promise.all(apps.map((a) => a.stop()));
-    await topo?.teardown();
     secrets?.remove();
   });
 
