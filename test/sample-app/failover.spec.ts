@@ -22,7 +22,7 @@ interface LoadResult {
 }
 
 /** Keeps posting jobs and notifications, and polling readiness, until `stop()`. */
-function startLoad(app: AppProcess): { stop: () => Promise<LoadResult> } {
+function startLoad(app: AppProcess): { result: LoadResult; stop: () => Promise<LoadResult> } {
   const result: LoadResult = {
     accepted: [],
     rejected: 0,
@@ -88,6 +88,7 @@ function startLoad(app: AppProcess): { stop: () => Promise<LoadResult> } {
     ),
   ];
   return {
+    result,
     stop: async () => {
       state.running = false;
       await Promise.all(loops);
@@ -133,11 +134,23 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     fault: (master: RedisNode) => Promise<void> | void,
     recover: (old: RedisNode) => Promise<void> | void,
   ) {
+    // A healthy start: both replicas online (after the previous scenario a node may still resync).
+    await topo.waitUntil(
+      async () =>
+        (await topo.command(await currentMaster(), 'INFO', 'replication')).match(/state=online/g)?.length ===
+        2,
+      'the master to have 2 online replicas',
+      30_000,
+    );
     const session = await app.request('POST', '/session', { user: 'grace' });
     expect(session.status).toBe(201);
     const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0]!;
-    // Let the session reach the replicas (it is a plain write, not a durable one).
-    await new Promise((r) => setTimeout(r, 300));
+    // The session is a plain write on the same client as the jobs: one accepted (WAIT 1) job
+    // after it proves a replica has the session too.
+    await waitFor(
+      async () => (await app.request('POST', '/jobs', { payload: 'barrier' })).status === 202,
+      'a durable job',
+    );
     const sse = new SseClient(`${app.url}/notifications/stream`);
     await sse.open;
 
@@ -145,15 +158,21 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     const load = startLoad(app);
     await new Promise((r) => setTimeout(r, 500));
     const master = await currentMaster();
+    const acceptedBeforeFault = load.result.accepted.length;
     await fault(master);
     await topo.waitForNewMaster(master.port);
-    // Until the app is ready again and has accepted jobs on the new master.
+    // Until the app is ready again...
     await waitFor(
       async () => (await app.request('GET', '/health/ready')).status === 200,
       'ready again',
       20_000,
     );
-    await new Promise((r) => setTimeout(r, 1000));
+    // ...and has accepted jobs on the new master (its replicas may need a moment to resync).
+    await waitFor(
+      () => load.result.accepted.length >= acceptedBeforeFault + 10,
+      'jobs accepted after the failover',
+      20_000,
+    );
     const result = await load.stop();
 
     // Published after the failover: the SSE client (subscriber re-subscribed by itself) gets it.
