@@ -3,8 +3,7 @@ import { RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
 import { useTopology } from '../harness/use-topology.js';
 import {
   openHandles,
-  PASSWORD,
-  SENTINEL_PASSWORD,
+  PROTECTED_TOPOLOGY,
   sentinelOptions,
   sleep,
   startModule,
@@ -16,11 +15,7 @@ const COMMAND_TIMEOUT_MS = 1000;
 const SHUTDOWN_TIMEOUT_MS = 500;
 
 describe('frozen master (SIGSTOP)', () => {
-  const topo = useTopology({
-    password: PASSWORD,
-    sentinelPassword: SENTINEL_PASSWORD,
-    downAfterMs: 1000,
-  });
+  const topo = useTopology(PROTECTED_TOPOLOGY);
 
   it('moves to the new master without waiting for the old one, bounds every command, answers health in time, shuts down in time', async () => {
     const handlesBefore = openHandles();

@@ -2,8 +2,7 @@ import type { Redis } from 'ioredis';
 import { RedisSentinelEvents } from '@bastion/redis-sentinel';
 import { useTopology } from '../harness/use-topology.js';
 import {
-  PASSWORD,
-  SENTINEL_PASSWORD,
+  PROTECTED_TOPOLOGY,
   sentinelOptions,
   sleep,
   startModule,
@@ -12,11 +11,7 @@ import {
 } from './support.js';
 
 describe('killed master (SIGKILL) under a write loop', () => {
-  const topo = useTopology({
-    password: PASSWORD,
-    sentinelPassword: SENTINEL_PASSWORD,
-    downAfterMs: 1000,
-  });
+  const topo = useTopology(PROTECTED_TOPOLOGY);
 
   it('resumes writes on the new master soon after +switch-master, and pub/sub works after the failover', async () => {
     const observer = await watchSwitchMaster(topo);

@@ -2,8 +2,7 @@ import type { Redis } from 'ioredis';
 import { DurableWriteError, durableWrite, RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
 import { useTopology } from '../harness/use-topology.js';
 import {
-  PASSWORD,
-  SENTINEL_PASSWORD,
+  PROTECTED_TOPOLOGY,
   sentinelOptions,
   sleep,
   startModule,
@@ -14,11 +13,7 @@ import {
 const FAILOVERS = 3;
 
 describe('manual SENTINEL FAILOVER', () => {
-  const topo = useTopology({
-    password: PASSWORD,
-    sentinelPassword: SENTINEL_PASSWORD,
-    downAfterMs: 1000,
-  });
+  const topo = useTopology(PROTECTED_TOPOLOGY);
 
   it(`follows ${FAILOVERS} failovers and loses no acknowledged durable write`, async () => {
     const app = await startModule(sentinelOptions(topo));

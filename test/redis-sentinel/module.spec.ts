@@ -13,14 +13,17 @@ import {
   RedisSentinelModule,
 } from '@bastion/redis-sentinel';
 import { useTopology } from '../harness/use-topology.js';
-import { PASSWORD, SENTINEL_PASSWORD, sentinelOptions, startModule, waitFor } from './support.js';
+import {
+  PASSWORD,
+  PROTECTED_TOPOLOGY,
+  SENTINEL_PASSWORD,
+  sentinelOptions,
+  startModule,
+  waitFor,
+} from './support.js';
 
 describe('RedisSentinelModule against a real Sentinel topology', () => {
-  const topo = useTopology({
-    password: PASSWORD,
-    sentinelPassword: SENTINEL_PASSWORD,
-    replicas: 2,
-  });
+  const topo = useTopology(PROTECTED_TOPOLOGY);
 
   async function bastionConnections(): Promise<string[]> {
     const list = await topo.command(topo.master, 'CLIENT', 'LIST');

@@ -1,14 +1,10 @@
 import type { Redis } from 'ioredis';
 import { RedisSentinelHealthIndicator, RedisSentinelUnavailableError } from '@bastion/redis-sentinel';
 import { useTopology } from '../harness/use-topology.js';
-import { PASSWORD, SENTINEL_PASSWORD, sentinelOptions, startModule, waitFor } from './support.js';
+import { PROTECTED_TOPOLOGY, SENTINEL_PASSWORD, sentinelOptions, startModule, waitFor } from './support.js';
 
 describe('Sentinels unavailable', () => {
-  const topo = useTopology({
-    password: PASSWORD,
-    sentinelPassword: SENTINEL_PASSWORD,
-    downAfterMs: 1000,
-  });
+  const topo = useTopology(PROTECTED_TOPOLOGY);
 
   it('works with one Sentinel down (the first one listed), and follows a failover', async () => {
     const [first] = topo.sentinels;

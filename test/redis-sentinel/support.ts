@@ -6,10 +6,16 @@ import {
   type RedisSentinelModuleExtras,
   type RedisSentinelModuleOptions,
 } from '@bastion/redis-sentinel';
-import type { RedisTopology } from '../harness/redis-topology.js';
+import type { RedisTopology, TopologyOptions } from '../harness/redis-topology.js';
 
 export const PASSWORD = 'data-secret-pw';
 export const SENTINEL_PASSWORD = 'sentinel-secret-pw';
+
+/** The topology most suites use: Redis and Sentinel passwords on, harness defaults otherwise. */
+export const PROTECTED_TOPOLOGY: TopologyOptions = {
+  password: PASSWORD,
+  sentinelPassword: SENTINEL_PASSWORD,
+};
 
 export function sentinelOptions(
   topo: RedisTopology,
