@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Controller, Get, Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
@@ -150,6 +151,40 @@ describe('RedisSentinelModule against a real Sentinel topology', () => {
       const text = JSON.stringify(result) + JSON.stringify(moduleRef.get(RedisClientsService).stats());
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain(SENTINEL_PASSWORD);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('never hands the password to error listeners (ioredis attaches AUTH arguments to errors)', async () => {
+    const wrong = 'wrong-password-0f9e8d';
+    const { moduleRef } = await startModule({
+      url: `redis://127.0.0.1:${topo.master.port}/0`,
+      password: wrong,
+      startupTimeoutMs: 0,
+    });
+    try {
+      const errors: unknown[] = [];
+      moduleRef.get(RedisSentinelEvents).on('error', (e) => errors.push(e.error));
+      await waitFor(() => errors.length > 0, 'an authentication error event', 10_000);
+      const seen = errors.map((e) => inspect(e, { depth: 5 }) + JSON.stringify(e)).join('\n');
+      expect(seen).toMatch(/WRONGPASS|invalid (username-)?password/i);
+      expect(seen).not.toContain(wrong);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('durableWrite refuses a WAIT timeout of 0 (it would block the connection forever)', async () => {
+    const { moduleRef, clients } = await startModule(sentinelOptions(topo));
+    try {
+      const redis: Redis = clients.get();
+      await expect(durableWrite(redis, (p) => p.set('dw:zero', '1'), { timeoutMs: 0 })).rejects.toThrow(
+        /timeoutMs must be a positive integer/,
+      );
+      await expect(durableWrite(redis, (p) => p.set('dw:zero', '1'), { replicas: 0 })).rejects.toThrow(
+        /replicas must be an integer >= 1/,
+      );
     } finally {
       await moduleRef.close();
     }

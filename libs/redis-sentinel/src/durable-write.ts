@@ -30,6 +30,15 @@ export async function durableWrite(
 ): Promise<unknown[]> {
   const replicas = options.replicas ?? 1;
   const timeoutMs = options.timeoutMs ?? 500;
+  // WAIT 0 blocks the connection on the server until enough replicas ack: never let that happen.
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError(
+      `durableWrite: timeoutMs must be a positive integer (got ${timeoutMs}); 0 would block forever`,
+    );
+  }
+  if (!Number.isInteger(replicas) || replicas < 1) {
+    throw new TypeError(`durableWrite: replicas must be an integer >= 1 (got ${replicas})`);
+  }
   const managed = managedClientOf(client);
   if (managed?.failover.inProgress) {
     // The old master may still take the write while the replica that would acknowledge it is

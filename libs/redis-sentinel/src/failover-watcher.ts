@@ -183,22 +183,26 @@ export class FailoverWatcher {
     if (this.polling || !this.knownMaster) return;
     this.polling = true;
     try {
-      for (const sentinel of this.options.sentinels) {
-        let named: RedisAddress;
-        try {
-          named = await askMasterAddress(sentinel, this.options, this.options.sentinelCommandTimeoutMs);
-        } catch {
-          continue;
-        }
-        if (sameAddress(named, this.knownMaster)) {
-          this.candidate = undefined;
-        } else if (sameAddress(named, this.candidate)) {
-          // Two answers in a row: not a Sentinel that is a moment behind.
-          this.announce(this.knownMaster, named, `poll of ${formatAddress(sentinel)}`);
-        } else {
-          this.candidate = named;
-        }
-        return;
+      const { sentinels, sentinelCommandTimeoutMs } = this.options;
+      const answers = await Promise.all(
+        sentinels.map((s) =>
+          askMasterAddress(s, this.options, sentinelCommandTimeoutMs).catch(() => undefined),
+        ),
+      );
+      // Only an address that a majority of the configured Sentinels name counts: one Sentinel
+      // that is behind (or partitioned away) must never send clients back to a demoted master.
+      const quorum = Math.floor(sentinels.length / 2) + 1;
+      const named = answers.find(
+        (a) => a !== undefined && answers.filter((b) => sameAddress(a, b)).length >= quorum,
+      );
+      if (!named) return;
+      if (sameAddress(named, this.knownMaster)) {
+        this.candidate = undefined;
+      } else if (sameAddress(named, this.candidate)) {
+        // Two polls in a row: not a moment of disagreement during a switch.
+        this.announce(this.knownMaster, named, `poll of ${quorum}+ of ${sentinels.length} Sentinels`);
+      } else {
+        this.candidate = named;
       }
     } finally {
       this.polling = false;

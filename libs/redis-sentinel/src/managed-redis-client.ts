@@ -297,6 +297,10 @@ export class ManagedRedisClient {
       address: formatAddress(this.dialled),
       error: error.message,
     });
+    // ioredis attaches the failed command to the error: for the connection handshake that is
+    // HELLO/AUTH with the password. Listeners log error objects whole, so its arguments go.
+    const command = (error as { command?: { args?: unknown[] } }).command;
+    if (Array.isArray(command?.args)) command.args = command.args.map(() => '[redacted]');
     this.events.emit('error', { client: this.name, error });
   }
 

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { abandonConnection } from './ioredis-internals.js';
 import { withDeadline } from './backoff.js';
 import { formatAddress, type RedisAddress } from './redis-address.js';
 import type { RedisNatMap } from './redis-sentinel-options.interface.js';
@@ -50,6 +51,9 @@ export async function querySentinel<T>(
     );
   } finally {
     client.disconnect();
+    // disconnect() only ends the socket and arms a 2 s destroy timer: a frozen Sentinel would keep
+    // both alive past this query's deadline.
+    abandonConnection(client);
   }
 }
 
