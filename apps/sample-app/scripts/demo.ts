@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RedisTopology, redisServerBin } from '../../../test/harness/redis-topology.js';
 
@@ -49,16 +49,14 @@ try {
 buildIfNeeded();
 
 mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
-const secret = (name: string, bytes: number): string => {
+const secret = (name: string, bytes: number): void => {
   const file = `${secretsDir}/${name}`;
   if (!existsSync(file))
     writeFileSync(file, randomBytes(bytes).toString('base64url') + '\n', { mode: 0o600 });
-  return file;
 };
 secret('redis_password', 24);
 secret('sentinel_password', 24);
 secret('session_secret', 48);
-const { readFileSync } = await import('node:fs');
 const read = (name: string) => readFileSync(`${secretsDir}/${name}`, 'utf8').trim();
 
 console.log('Starting Redis: 1 master, 2 replicas, 3 Sentinels on free loopback ports…');

@@ -5,7 +5,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { SecretsModule, SecretsService } from '@bastion/secrets';
 import { RedisSentinelModule, type RedisSentinelModuleOptions } from '@bastion/redis-sentinel';
 import { LokiLoggerModule, type LokiLoggerModuleOptions } from '@bastion/loki-logger';
-import { appConfig, parseAppConfig, type AppConfig } from './config/app.config.js';
+import { appConfig, type AppConfig } from './config/app.config.js';
 import { appSecrets, type AppSecret } from './config/app-secrets.js';
 import { REDIS_CLIENTS } from './common/redis-clients.js';
 import { RedisUnavailableFilter } from './common/redis-unavailable.filter.js';
@@ -19,9 +19,6 @@ import { SessionController } from './session/session.controller.js';
 import { NotificationsController } from './notifications/notifications.controller.js';
 import { NotificationsService } from './notifications/notifications.service.js';
 import type { Request } from 'express';
-
-// Read once here for the module options that must be known statically (the secrets directory).
-const bootConfig = parseAppConfig(process.env);
 
 /** Redis options from the environment and the secrets: Sentinel mode, or standalone for development. */
 export function redisOptions(
@@ -73,7 +70,11 @@ export function loggerOptions(
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
-    SecretsModule.forRoot({ isGlobal: true, secrets: appSecrets, directory: bootConfig.secretsDir }),
+    SecretsModule.forRootAsync({
+      isGlobal: true,
+      inject: [appConfig.KEY],
+      useFactory: (config: AppConfig) => ({ secrets: appSecrets, directory: config.secretsDir }),
+    }),
     LokiLoggerModule.forRootAsync({
       isGlobal: true,
       inject: [appConfig.KEY, SecretsService],
