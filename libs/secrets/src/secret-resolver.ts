@@ -5,7 +5,7 @@ import type { SecretSource } from './secret-source.js';
 import { parseSecret, validateSecret } from './secret-validation.js';
 import type { ResolvedSecret, ResolvedSecretsOptions } from './resolved-secrets-options.js';
 
-/** Result of resolving one secret. `lookedAt` lists every place consulted, for the boot error. */
+/** Result of resolving one secret. `lookedAt` lists every place consulted, for the errors. */
 export type SecretResolution =
   | {
       readonly kind: 'loaded';
@@ -128,6 +128,21 @@ export async function resolveSecret(
     }
   }
   return { kind: 'missing', lookedAt };
+}
+
+/** How to supply a secret that was found nowhere, in resolution order: paths and env var names only. */
+export function howToProvide(secret: ResolvedSecret, options: ResolvedSecretsOptions): string {
+  const ways = [`create the file ${join(options.directory, secret.name)}`];
+  if (secret.env) {
+    ways.push(`set ${secret.env}_FILE to the path of a file that holds it`);
+    // Offered only where it would be read: production ignores it unless allowEnvFallback is on.
+    if (options.allowEnvFallback) {
+      ways.push(
+        `set ${secret.env}${options.production ? '' : ' (for development; use a file in production)'}`,
+      );
+    }
+  }
+  return ways.join(', or ');
 }
 
 function loaded(

@@ -3,10 +3,11 @@ import { inspect } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { Subject, type Observable } from 'rxjs';
 import type { SecretEvent } from './secret-event.interface.js';
-import { readFileSource, resolveSecret } from './secret-resolver.js';
+import { howToProvide, readFileSource, resolveSecret } from './secret-resolver.js';
 import type { SecretSource } from './secret-source.js';
 import type { SecretStatus } from './secret-status.interface.js';
-import { SecretsLoadError, type SecretLoadProblem } from './secrets-load.error.js';
+import { SecretNotDeclaredError } from './secret-declaration.error.js';
+import { SecretNotAvailableError, SecretsLoadError, type SecretLoadProblem } from './secrets-load.error.js';
 import type { ResolvedSecret, ResolvedSecretsOptions } from './resolved-secrets-options.js';
 
 interface Entry {
@@ -18,6 +19,8 @@ interface Entry {
   generation: number;
   /** Why the latest rotation attempt failed; cleared when the file is usable again. */
   rotationError: string | undefined;
+  /** Where boot looked for an optional secret it did not find, for `getOrThrow()`'s error. */
+  notFound: SecretLoadProblem | undefined;
 }
 
 /**
@@ -49,6 +52,7 @@ export class SecretStore {
           source: undefined,
           generation: 0,
           rotationError: undefined,
+          notFound: undefined,
         },
       ]),
     );
@@ -81,8 +85,15 @@ export class SecretStore {
           reason: result.reason,
           lookedAt: result.lookedAt,
         });
-      } else if (secret.required) {
-        problems.push({ name: secret.name, kind: 'missing', lookedAt: result.lookedAt });
+      } else {
+        const problem: SecretLoadProblem = {
+          name: secret.name,
+          kind: 'missing',
+          lookedAt: result.lookedAt,
+          fix: howToProvide(secret, options),
+        };
+        if (secret.required) problems.push(problem);
+        else store.#entries.get(secret.name)!.notFound = problem;
       }
       if (result.lookedAt.some((place) => place.includes('(set, but ignored'))) ignoredEnv.push(secret.name);
     });
@@ -141,6 +152,19 @@ export class SecretStore {
 
   source(name: string): SecretSource | undefined {
     return this.#entry(name).source;
+  }
+
+  /** The error for reading a secret that is not loaded: where boot looked and how to supply it. */
+  notAvailableError(name: string): SecretNotAvailableError {
+    const entry = this.#entry(name);
+    return new SecretNotAvailableError(
+      entry.notFound ?? {
+        name,
+        kind: 'missing',
+        lookedAt: [],
+        fix: howToProvide(entry.secret, this.options),
+      },
+    );
   }
 
   statusOf(name: string): SecretStatus {
@@ -264,8 +288,10 @@ export class SecretStore {
 
   #entry(name: string): Entry {
     const entry = this.#entries.get(name);
-    if (!entry) throw new Error(`Secret "${String(name)}" is not declared in SecretsModule.`);
-    return entry;
+    if (entry) return entry;
+    // Code that passes a value where a name belongs must not get that value echoed back.
+    const isValue = typeof name === 'string' && this.#redaction.has(name);
+    throw new SecretNotDeclaredError(isValue ? undefined : String(name), [...this.#entries.keys()]);
   }
 
   toString(): string {

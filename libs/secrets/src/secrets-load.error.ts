@@ -1,12 +1,14 @@
-/** One secret that could not be loaded at boot. Names and places only, never a value. */
+/** One secret that could not be loaded. Names and places only, never a value. */
 export interface SecretLoadProblem {
   readonly name: string;
-  /** `missing` (required and found nowhere) or `invalid` (found but unusable). */
+  /** `missing` (found nowhere) or `invalid` (found but unusable). */
   readonly kind: 'missing' | 'invalid';
   /** What is wrong, for `invalid`. */
   readonly reason?: string;
   /** Every place that was consulted, in order (file paths, env var names). */
   readonly lookedAt: readonly string[];
+  /** What to do, for `missing`: the ways to supply the secret, in resolution order. */
+  readonly fix?: string;
 }
 
 /**
@@ -21,12 +23,34 @@ export class SecretsLoadError extends Error {
   }
 
   private static format(problems: readonly SecretLoadProblem[]): string {
-    const lines = problems.map((problem) => {
-      const what = problem.kind === 'missing' ? 'required but not found' : `invalid: ${problem.reason}`;
-      const looked = problem.lookedAt.length > 0 ? `; looked at: ${problem.lookedAt.join(', ')}` : '';
-      return `  - "${problem.name}": ${what}${looked}`;
-    });
+    const lines = problems.map(
+      (problem) => `  - "${problem.name}": ${describeProblem(problem, 'required but not found')}`,
+    );
     const count = problems.length === 1 ? '1 secret' : `${problems.length} secrets`;
     return `${count} could not be loaded:\n${lines.join('\n')}`;
   }
+}
+
+/**
+ * Thrown by `SecretsService.getOrThrow()` / `getBufferOrThrow()` for an optional secret that was not
+ * found at boot. `problem` holds where boot looked and how to supply it, as in `SecretsLoadError`.
+ */
+export class SecretNotAvailableError extends Error {
+  override readonly name = 'SecretNotAvailableError';
+
+  constructor(readonly problem: SecretLoadProblem) {
+    // Rotation re-reads only secrets that were loaded, so a missing one takes a restart.
+    super(
+      `Secret "${problem.name}" is not available: ${describeProblem(problem, 'optional and not found at boot')}. ` +
+        'Secrets are looked up at boot: restart once it is in place.',
+    );
+  }
+}
+
+/** What is wrong, where it looked and what to do: the one wording shared by both errors. */
+function describeProblem(problem: SecretLoadProblem, missing: string): string {
+  const what = problem.kind === 'missing' ? missing : `invalid: ${problem.reason}`;
+  const looked = problem.lookedAt.length > 0 ? `; looked at: ${problem.lookedAt.join(', ')}` : '';
+  const fix = problem.fix !== undefined ? `; to fix: ${problem.fix}` : '';
+  return `${what}${looked}${fix}`;
 }

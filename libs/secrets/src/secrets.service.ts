@@ -24,15 +24,21 @@ export class SecretsService<TName extends string = string>
 
   constructor(@Inject(SECRET_STORE) private readonly store: SecretStore) {}
 
-  /** The value, or `undefined` for an optional secret that was not found. Throws for an undeclared name. */
+  /**
+   * The value, or `undefined` for an optional secret that was not found. Throws `SecretNotDeclaredError`
+   * for an undeclared name (typos fail loudly).
+   */
   get(name: TName): string | undefined {
     return this.store.get(name);
   }
 
-  /** The value; throws (naming the secret only) when it was not found. */
+  /**
+   * The value; throws `SecretNotAvailableError` when it was not found at boot (listing where it looked
+   * and how to supply it, never a value), `SecretNotDeclaredError` for an undeclared name.
+   */
   getOrThrow(name: TName): string {
     const value = this.store.get(name);
-    if (value === undefined) throw new Error(`Secret "${name}" is not available (optional and not found).`);
+    if (value === undefined) throw this.store.notAvailableError(name);
     return value;
   }
 
@@ -52,9 +58,10 @@ export class SecretsService<TName extends string = string>
     return this.store.getParsed(name) as T | undefined;
   }
 
+  /** The bytes (a fresh copy); throws like `getOrThrow()`. */
   getBufferOrThrow(name: TName): Buffer {
     const value = this.store.getBuffer(name);
-    if (value === undefined) throw new Error(`Secret "${name}" is not available (optional and not found).`);
+    if (value === undefined) throw this.store.notAvailableError(name);
     return value;
   }
 
