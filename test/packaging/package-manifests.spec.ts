@@ -1,0 +1,104 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import semver from 'semver';
+import { LibPacker, workspace } from './consumer-app.js';
+
+/**
+ * What a user sees of each lib before running it: the tarball's files, its manifest, the install
+ * line of its README, and the engine warnings `npm ci` prints here.
+ */
+const LIBS = ['libs/secrets', 'libs/redis-sentinel', 'libs/loki-logger'];
+
+interface Manifest {
+  name: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  engines?: { node?: string };
+}
+
+const manifest = (dir: string): Manifest =>
+  JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
+
+const packer = new LibPacker();
+afterAll(() => packer.dispose());
+
+describe.each(LIBS)('%s as published', (lib) => {
+  const dir = join(workspace, lib);
+
+  it('ships its licence, its manual and its build output', async () => {
+    const { files } = await packer.pack(lib);
+    expect(files).toEqual(
+      expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']),
+    );
+  });
+
+  it('has source maps that carry their sources (the .ts files are not shipped)', async () => {
+    const { files } = await packer.pack(lib);
+    const maps = files.filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(join(dir, map), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
+      expect(sourcesContent?.length, `${lib}/${map} has no sourcesContent`).toBe(sources.length);
+      expect(sourcesContent!.every((s) => typeof s === 'string' && s.length > 0)).toBe(true);
+    }
+  });
+
+  it('declares ranges, not exact versions (the app lockfile pins them)', () => {
+    const { dependencies = {}, peerDependencies = {} } = manifest(dir);
+    for (const [name, range] of Object.entries({ ...dependencies, ...peerDependencies })) {
+      expect(semver.valid(range), `${lib}: ${name}@${range} is an exact version`).toBeNull();
+      expect(semver.validRange(range), `${lib}: ${name}@${range} is not a range`).not.toBeNull();
+    }
+  });
+
+  it("README's install line names the lib and every required peer", () => {
+    const { name, peerDependencies = {}, peerDependenciesMeta = {} } = manifest(dir);
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith(`npm install ${name} `));
+    expect(line, `${lib}/README.md has no "npm install ${name} ..." line`).toBeDefined();
+    const words = new Set(line!.split(/\s+/));
+    const required = Object.keys(peerDependencies).filter((p) => !peerDependenciesMeta[p]?.optional);
+    expect(required.filter((p) => !words.has(p))).toEqual([]);
+  });
+});
+
+describe('engine warnings of npm ci', () => {
+  /** Every installed package (nested ones too) with its declared Node range. */
+  function installedPackages(dir: string, found: { name: string; node: string }[] = []) {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.name.startsWith('@')) {
+        installedPackages(path, found);
+        continue;
+      }
+      try {
+        const { name, engines } = manifest(path);
+        if (engines?.node) found.push({ name, node: engines.node });
+      } catch {
+        // not a package folder
+      }
+      try {
+        installedPackages(join(path, 'node_modules'), found);
+      } catch {
+        // no nested node_modules
+      }
+    }
+    return found;
+  }
+
+  it('each package whose engine excludes this Node is explained in the root README', () => {
+    const unsupported = installedPackages(join(workspace, 'node_modules')).filter(
+      ({ node }) => !semver.satisfies(process.versions.node, node),
+    );
+    const readme = readFileSync(join(workspace, 'README.md'), 'utf8');
+    const unexplained = unsupported
+      .filter(({ name }) => !readme.includes(`EBADENGINE ${name}`))
+      .map(({ name, node }) => `${name} (node ${node})`);
+    expect(unexplained, 'add a line "EBADENGINE <name>: why it does not matter" to README.md').toEqual([]);
+  });
+});
