@@ -28,3 +28,9 @@ export {
   RedisSentinelConfigError,
   RedisSentinelUnavailableError,
 } from './redis-sentinel.errors.js';
+export { isRedisUnavailableError } from './redis-unavailable.error-check.js';
+export {
+  REDIS_UNAVAILABLE_BODY,
+  REDIS_UNAVAILABLE_RETRY_AFTER_SECONDS,
+  RedisUnavailableFilter,
+} from './redis-unavailable.filter.js';

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 
 /**
- * Logs an error at most once per `intervalMs` per key, with the count of suppressed repeats:
+ * Logs an entry at most once per `intervalMs` per key, with the count of suppressed repeats:
  * a Redis outage produces one line per interval, never a flood.
  */
 export class RateLimitedLogger {
@@ -13,6 +13,14 @@ export class RateLimitedLogger {
   ) {}
 
   error(key: string, entry: Record<string, unknown>): void {
+    this.log('error', key, entry);
+  }
+
+  warn(key: string, entry: Record<string, unknown>): void {
+    this.log('warn', key, entry);
+  }
+
+  private log(level: 'error' | 'warn', key: string, entry: Record<string, unknown>): void {
     const now = Date.now();
     const seen = this.last.get(key);
     if (seen && now - seen.at < this.intervalMs) {
@@ -20,6 +28,9 @@ export class RateLimitedLogger {
       return;
     }
     this.last.set(key, { at: now, suppressed: 0 });
-    this.logger.error({ ...entry, ...(seen?.suppressed ? { suppressedSinceLastLog: seen.suppressed } : {}) });
+    this.logger[level]({
+      ...entry,
+      ...(seen?.suppressed ? { suppressedSinceLastLog: seen.suppressed } : {}),
+    });
   }
 }
