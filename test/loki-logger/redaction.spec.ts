@@ -124,12 +124,18 @@ describe('redaction', () => {
 
   it('keeps JSON embedded in a message valid: only the sensitive scalar is masked', () => {
     // Terminus logs its failed health result as JSON in the message: the redactor once ate `{`.
+    // Names as values (the secrets indicator's shape) stay readable; sensitive keys' values do not.
     logger.log(
-      'Health Check has failed! {"secrets":{"sources":{"db_password":"directory"}},"token":"t0k3n"}',
+      'Health Check has failed! {"secrets":{"sources":{"directory":["db_password"]},' +
+        '"unreadable":["db_password"]},"db_password":"directory","token":"t0k3n"}',
     );
     const message = out.records().at(-1)!.message as string;
     const json = JSON.parse(message.slice(message.indexOf('{')));
-    expect(json).toEqual({ secrets: { sources: { db_password: '[REDACTED]' } }, token: '[REDACTED]' });
+    expect(json).toEqual({
+      secrets: { sources: { directory: ['db_password'] }, unreadable: ['db_password'] },
+      db_password: '[REDACTED]',
+      token: '[REDACTED]',
+    });
   });
 
   it('never shows a secret or a credential when the logger is inspected', async () => {

@@ -140,7 +140,7 @@ describe('Kubernetes ..data layout and rotation', () => {
     expect(await health.isHealthy()).toEqual({
       secrets: {
         status: 'degraded',
-        sources: { db_password: 'directory', api_token: 'directory' },
+        sources: { directory: ['db_password', 'api_token'] },
         stale: ['db_password'],
       },
     });
@@ -163,7 +163,7 @@ describe('Kubernetes ..data layout and rotation', () => {
     volume.write({ db_password: 'pw-one', api_token: 'tok' });
     const { health } = await start(false);
     expect(await health.isHealthy('secrets')).toEqual({
-      secrets: { status: 'up', sources: { db_password: 'directory', api_token: 'directory' } },
+      secrets: { status: 'up', sources: { directory: ['db_password', 'api_token'] } },
     });
     unlinkSync(`${sandbox.dir}/api_token`);
     expect((await health.isHealthy('secrets')).secrets).toMatchObject({
@@ -180,7 +180,7 @@ describe('Kubernetes ..data layout and rotation', () => {
     expect(await health.isHealthy('creds')).toEqual({
       creds: {
         status: 'down',
-        sources: { db_password: 'directory', api_token: 'directory' },
+        sources: { directory: ['db_password', 'api_token'] },
         unreadable: ['db_password', 'api_token'],
       },
     });

@@ -3,13 +3,15 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import { SECRET_STORE } from './secrets.constants.js';
 import { toSecretBytes } from './secret-content.js';
 import { readSecretFile } from './secret-file-reader.js';
+import type { SecretSourceType } from './secret-source.js';
 import { SecretStore } from './secret-store.js';
 
 /**
  * Terminus indicator for the declared secrets. `down` when a required secret's file is no longer
  * readable (deleted, emptied, permissions, oversize) or the check overruns its deadline; `degraded`
  * when only optional secrets are unreadable or a rotation was rejected (the old value is still in use).
- * Details name secrets and source types only.
+ * Details name secrets and source types only, with the names as values (never as keys):
+ * `{ sources: { directory: ['redis_password'], env: ['api_token'] }, unreadable?: [...], stale?: [...] }`.
  */
 @Injectable()
 export class SecretsHealthIndicator {
@@ -25,7 +27,10 @@ export class SecretsHealthIndicator {
     const session = this.health.check(key);
     const timeoutMs = options.timeoutMs ?? this.store.options.healthTimeoutMs;
     const statuses = this.store.describe();
-    const sources = Object.fromEntries(statuses.map((s) => [s.name, s.loaded ? s.source! : 'not loaded']));
+    // Keyed by source type, names as values: a logged health result goes through log redaction, whose
+    // key rule masks the value of any key that looks sensitive, and secret names do (`redis_password`).
+    const sources: Partial<Record<SecretSourceType | 'not loaded', string[]>> = {};
+    for (const s of statuses) (sources[s.loaded ? s.source! : 'not loaded'] ??= []).push(s.name);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
