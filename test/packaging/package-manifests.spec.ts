@@ -66,31 +66,31 @@ describe.each(LIBS)('%s as published', (lib) => {
   });
 });
 
-describe('engine warnings of npm ci', () => {
-  /** Every installed package (nested ones too) with its declared Node range. */
-  function installedPackages(dir: string, found: { name: string; node: string }[] = []) {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-      const path = join(dir, entry.name);
-      if (entry.name.startsWith('@')) {
-        installedPackages(path, found);
-        continue;
-      }
-      try {
-        const { name, engines } = manifest(path);
-        if (engines?.node) found.push({ name, node: engines.node });
-      } catch {
-        // not a package folder
-      }
-      try {
-        installedPackages(join(path, 'node_modules'), found);
-      } catch {
-        // no nested node_modules
-      }
+/** Every installed package (nested ones too) with its declared Node range. */
+function installedPackages(dir: string, found: { name: string; node: string }[] = []) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.name.startsWith('@')) {
+      installedPackages(path, found);
+      continue;
     }
-    return found;
+    try {
+      const { name, engines } = manifest(path);
+      if (engines?.node) found.push({ name, node: engines.node });
+    } catch {
+      // not a package folder
+    }
+    try {
+      installedPackages(join(path, 'node_modules'), found);
+    } catch {
+      // no nested node_modules
+    }
   }
+  return found;
+}
 
+describe('engine warnings of npm ci', () => {
   it('each package whose engine excludes this Node is explained in the root README', () => {
     const unsupported = installedPackages(join(workspace, 'node_modules')).filter(
       ({ node }) => !semver.satisfies(process.versions.node, node),
