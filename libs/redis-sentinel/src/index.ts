@@ -10,8 +10,18 @@ export type {
   RedisSentinelModuleExtras,
   RedisSentinelModuleOptions,
 } from './redis-sentinel-options.interface.js';
-export { InjectRedis } from './inject-redis.decorator.js';
-export { getRedisToken, DEFAULT_REDIS_CLIENT } from './redis-sentinel.constants.js';
+export {
+  InjectRedis,
+  InjectRedisClients,
+  InjectRedisEvents,
+  InjectRedisHealth,
+} from './inject-redis.decorator.js';
+export { getRedisToken, DEFAULT_REDIS_CLIENT, DEFAULT_REDIS_CONNECTION } from './redis-sentinel.constants.js';
+export {
+  getRedisClientsServiceToken,
+  getRedisEventsToken,
+  getRedisHealthIndicatorToken,
+} from './redis-sentinel.tokens.js';
 export { RedisClientsService, type RedisSentinelStats } from './redis-clients.service.js';
 export type { RedisClientStats } from './managed-redis-client.js';
 export { RedisSentinelEvents, type RedisSentinelEventMap } from './redis-sentinel.events.js';

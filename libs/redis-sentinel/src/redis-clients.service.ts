@@ -7,7 +7,10 @@ import { RateLimitedLogger } from './rate-limited-logger.js';
 import { formatAddress } from './redis-address.js';
 import {
   DEFAULT_REDIS_CLIENT,
+  DEFAULT_REDIS_CONNECTION,
   REDIS_CLIENT_DEFINITIONS,
+  REDIS_CONNECTION_NAME,
+  REDIS_SENTINEL_EVENTS,
   REDIS_SENTINEL_MODULE_OPTIONS,
 } from './redis-sentinel.constants.js';
 import { RedisClientNotFoundError } from './redis-sentinel.errors.js';
@@ -39,7 +42,7 @@ export interface RedisSentinelStats {
  */
 @Injectable()
 export class RedisClientsService implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('RedisSentinel');
+  private readonly logger: Logger;
   private readonly clients = new Map<string, ManagedRedisClient>();
   private readonly watcher: FailoverWatcher | undefined;
   /** @internal */
@@ -51,8 +54,14 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
     @Inject(REDIS_CLIENT_DEFINITIONS)
     definitions: Record<string, RedisClientRole | RedisClientDefinition> | undefined,
     // Explicit tokens: DI keeps working in builds without decorator metadata (esbuild/tsx).
-    @Inject(RedisSentinelEvents) readonly events: RedisSentinelEvents,
+    @Inject(REDIS_SENTINEL_EVENTS) readonly events: RedisSentinelEvents,
+    /** `connectionName` of this module instance; `'default'` when it has none. */
+    @Inject(REDIS_CONNECTION_NAME) readonly connectionName: string,
   ) {
+    // A named instance says which one it is in every log entry (both may have a client "default").
+    this.logger = new Logger(
+      connectionName === DEFAULT_REDIS_CONNECTION ? 'RedisSentinel' : `RedisSentinel:${connectionName}`,
+    );
     this.options = resolveRedisSentinelOptions(rawOptions, definitions);
     const errors = new RateLimitedLogger(this.logger, this.options.errorLogIntervalMs);
     if (this.options.mode === 'sentinel') {

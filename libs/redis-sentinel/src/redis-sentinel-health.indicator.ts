@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { withDeadline } from './backoff.js';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
-import { RedisClientsService } from './redis-clients.service.js';
+import type { RedisClientsService } from './redis-clients.service.js';
+import { REDIS_CLIENTS_SERVICE } from './redis-sentinel.constants.js';
 import type { ManagedRedisClient } from './managed-redis-client.js';
 import { askMasterAddress, querySentinel } from './sentinel-query.js';
 
@@ -36,7 +37,8 @@ type Verdict = { status: 'up' | 'degraded' | 'down'; data: Record<string, unknow
 export class RedisSentinelHealthIndicator {
   constructor(
     @Inject(HealthIndicatorService) private readonly health: HealthIndicatorService,
-    @Inject(RedisClientsService) private readonly clients: RedisClientsService,
+    // The service of this instance (module-private token), never another instance's.
+    @Inject(REDIS_CLIENTS_SERVICE) private readonly clients: RedisClientsService,
   ) {}
 
   async isHealthy<const Key extends string>(
@@ -52,7 +54,9 @@ export class RedisSentinelHealthIndicator {
     } catch (err) {
       return session.down({ message: (err as Error).message });
     }
-    const base = { client: client.name, role: client.role, address: formatAddress(client.address) };
+    // Standalone clients dial no Sentinel-resolved address: report the configured one.
+    const address = formatAddress(client.address ?? this.clients.options.standalone);
+    const base = { client: client.name, role: client.role, address };
     if (client.redis.status !== 'ready') {
       return session.down({ ...base, message: `not connected (status ${client.redis.status})` });
     }

@@ -137,6 +137,13 @@ export interface RedisSentinelModuleExtras {
   /** Register the module globally. Default false: import it where needed. */
   isGlobal?: boolean;
   /**
+   * Name of this module instance, for a second Sentinel group or a standalone cache next to the
+   * first: `@InjectRedis('default', 'cache')`, `@InjectRedisClients('cache')`, ... Letters,
+   * digits, `_`, `-`, `.`. Default none (= `'default'`): the plain tokens, `@InjectRedis()` and
+   * injection by class, so a single instance needs no name. Each name once per app.
+   */
+  connectionName?: string;
+  /**
    * Named clients and their roles, e.g. `{ default: 'master', reads: 'replica', events: 'subscriber' }`.
    * Default `{ default: 'master' }`. Declared here (not in the factory) because each name
    * becomes an injection token for `@InjectRedis(name)`.

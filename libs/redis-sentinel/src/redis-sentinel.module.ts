@@ -1,17 +1,36 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module } from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { RedisClientsService } from './redis-clients.service.js';
-import { RedisSentinelHealthIndicator } from './redis-sentinel-health.indicator.js';
+import { DEFAULT_REDIS_CONNECTION, REDIS_CONNECTION_NAME } from './redis-sentinel.constants.js';
+import { RedisSentinelConfigError } from './redis-sentinel.errors.js';
 import { ConfigurableModuleClass } from './redis-sentinel.module-definition.js';
-import { RedisSentinelEvents } from './redis-sentinel.events.js';
 
 /**
  * `RedisSentinelModule.forRoot(options)` / `.forRootAsync({ inject, useFactory })`, plus the
- * extras `clients` (named clients and roles) and `isGlobal`. See the README.
+ * extras `clients` (named clients and roles), `isGlobal` and `connectionName`. See the README.
+ * Providers and exports come from `forRoot`: they depend on the instance's connection name.
  */
-@Module({
-  imports: [TerminusModule],
-  providers: [RedisSentinelEvents, RedisClientsService, RedisSentinelHealthIndicator],
-  exports: [RedisSentinelEvents, RedisClientsService, RedisSentinelHealthIndicator],
-})
-export class RedisSentinelModule extends ConfigurableModuleClass {}
+@Module({ imports: [TerminusModule, DiscoveryModule] })
+export class RedisSentinelModule extends ConfigurableModuleClass {
+  constructor(
+    @Inject(DiscoveryService) discovery: DiscoveryService,
+    @Inject(REDIS_CONNECTION_NAME) connection: string,
+  ) {
+    super();
+    // Two instances with one name would export the same tokens, and Nest would silently hand
+    // out either one's clients. Runs while the app is built, before anything connects.
+    const sameName = discovery
+      .getProviders()
+      .filter((wrapper) => wrapper.token === REDIS_CONNECTION_NAME && wrapper.instance === connection);
+    if (sameName.length > 1) {
+      const which =
+        connection === DEFAULT_REDIS_CONNECTION
+          ? 'the default connection (no connectionName)'
+          : `connectionName "${connection}"`;
+      throw new RedisSentinelConfigError([
+        `${sameName.length} RedisSentinelModule instances use ${which}; give each forRoot/forRootAsync ` +
+          'its own connectionName (one instance may omit it), or import one global instance (isGlobal: true)',
+      ]);
+    }
+  }
+}
