@@ -4,7 +4,9 @@ import { LibPacker, sh, tsc, workspace } from './consumer-app.js';
 
 /**
  * Every ```ts block of each lib's README is compiled as a module of its own (strict, nodenext) in an
- * app that installed the packed libs, so a copied example works as printed. Output and config samples
+ * app that installed the packed libs, so a copied example works as printed. A block whose first line
+ * is a file name comment (`// app-secrets.ts`) is saved under that name, so later blocks of the same
+ * README can import it (`./app-secrets.js`) as files of one project would. Output and config samples
  * belong in ```text, ```json or ```yaml blocks.
  */
 const READMES = ['libs/secrets/README.md', 'libs/redis-sentinel/README.md', 'libs/loki-logger/README.md'];
@@ -53,12 +55,15 @@ export function typescriptBlocks(markdown: string): { line: number; code: string
 }
 
 const blocks: Block[] = READMES.flatMap((readme) =>
-  typescriptBlocks(readFileSync(join(workspace, readme), 'utf8')).map(({ line, code }) => ({
-    readme,
-    line,
-    code,
-    file: `src/${readme.split('/')[1]}-line-${line}.ts`,
-  })),
+  typescriptBlocks(readFileSync(join(workspace, readme), 'utf8')).map(({ line, code }) => {
+    const named = /^\/\/ ([\w.-]+\.ts)\s*$/.exec(code.split('\n')[0]);
+    return {
+      readme,
+      line,
+      code,
+      file: `src/${readme.split('/')[1]}/${named ? named[1] : `line-${line}.ts`}`,
+    };
+  }),
 );
 
 /** A broken example, compiled alongside: proves that errors are found and traced back. */
@@ -74,9 +79,14 @@ afterAll(() => packer.dispose());
 
 describe('README examples', () => {
   it('finds the ts blocks of every lib README, skipping other languages', () => {
-    const sample = ['```sh', 'npm i', '```', '```ts', 'const a = 1;', '```', '```json', '{}', '```'].join('\n');
+    const sample = ['```sh', 'npm i', '```', '```ts', 'const a = 1;', '```', '```json', '{}', '```'].join(
+      '\n',
+    );
     expect(typescriptBlocks(sample)).toEqual([{ line: 5, code: 'const a = 1;' }]);
     for (const readme of READMES) expect(blocks.some((b) => b.readme === readme)).toBe(true);
+    // Two blocks saved under one name would silently compile only the last.
+    const files = blocks.map((b) => b.file);
+    expect(files.filter((f, i) => files.indexOf(f) !== i)).toEqual([]);
   });
 
   it('every ts block compiles against the packed libs', { timeout: 300_000 }, async () => {
@@ -92,14 +102,15 @@ describe('README examples', () => {
       () => '',
       (error: Error) => error.message,
     );
-    // "src/x-line-9.ts(3,5): error TS2322: ..." → "libs/x/README.md:11: error TS2322: ..."
+    // "src/x/line-9.ts(3,5): error TS2322: ..." → "libs/x/README.md:11: error TS2322: ..."; an error
+    // outside the blocks (a config or typings problem) is kept as tsc printed it.
     const problems = result
       .split('\n')
-      .map((l) => /^(src\/[^(]+)\((\d+),\d+\): (error .*)$/.exec(l))
-      .filter((m) => m !== null)
-      .map(([, file, line, message]) => {
-        const block = all.find((b) => b.file === file)!;
-        return `${block.readme}:${block.line + Number(line) - 1}: ${message}`;
+      .filter((l) => /\berror TS\d+/.test(l))
+      .map((l) => {
+        const m = /^(src\/[^(]+)\((\d+),\d+\): (error .*)$/.exec(l);
+        const block = m && all.find((b) => b.file === m[1]);
+        return block ? `${block.readme}:${block.line + Number(m[2]) - 1}: ${m[3]}` : l;
       });
     expect(problems.filter((p) => p.startsWith('canary.md:2: error TS2322'))).toHaveLength(1);
     expect(problems.filter((p) => !p.startsWith('canary.md'))).toEqual([]);
