@@ -104,6 +104,8 @@ describe('LokiHealthIndicator', () => {
     let r = await check();
     expect(r.status).toBe(200);
     expect(r.body.details.loki).toMatchObject({ status: 'degraded', message: 'Loki unreachable' });
+    expect(r.body.details.loki.lastError).toMatch(/ECONNREFUSED/);
+    expect(typeof r.body.details.loki.lastFailureAt).toBe('string');
 
     healthOptions = { recentDropMs: 1, failWhenDown: true };
     r = await check();
@@ -115,6 +117,11 @@ describe('LokiHealthIndicator', () => {
     r = await check();
     expect(r.status).toBe(200);
     expect(r.body.details.loki.status).toBe('up');
+    // Recovered: `up` carries nothing of the past failure, and the counters agree.
+    expect(r.body.details.loki).not.toHaveProperty('lastError');
+    expect(r.body.details.loki).not.toHaveProperty('lastFailureAt');
+    expect(logger.lokiStats()!.lastError).toBeUndefined();
+    expect(logger.lokiStats()!.lastFailureAt).toBeGreaterThan(0); // the time stays in the stats
   });
 
   it('probes /ready within its timeout when asked', async () => {

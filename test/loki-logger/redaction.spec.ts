@@ -142,7 +142,12 @@ describe('redaction', () => {
     const fakeUrl = `http://user:url-pass-123@127.0.0.1:${fake.port}`;
     const { logger: other } = createLogger({
       redactValues: ['static-value-123'],
-      loki: { url: fakeUrl, password: 'basic-pass-123', headers: { 'X-Api-Key': 'header-key-123' } },
+      loki: {
+        url: fakeUrl,
+        username: 'loki',
+        password: 'basic-pass-123',
+        headers: { 'X-Api-Key': 'header-key-123' },
+      },
     });
     // The registry's secret (also in regex-escaped form: test a fragment), and every credential.
     expect(inspect(logger, { depth: Infinity })).not.toContain('w0rd');

@@ -14,6 +14,7 @@ export type {
   StructuredMetadataMode,
 } from './loki-logger-options.interface.js';
 export { LokiLogger, LOKI_LOG_LEVELS } from './loki-logger.service.js';
+export { LokiLoggerConfigError } from './loki-logger.errors.js';
 export { LokiTransport } from './loki.transport.js';
 export type { LokiShipperStats, LokiDropCounts } from './loki-shipper-stats.js';
 export { LokiHealthIndicator, type LokiHealthOptions } from './loki-health.indicator.js';

@@ -52,18 +52,19 @@ export class LokiHealthIndicator {
       sent: s.sent,
       dropped,
       consecutiveFailures: s.consecutiveFailures,
-      lastSuccessAt: s.lastSuccessAt === undefined ? undefined : new Date(s.lastSuccessAt).toISOString(),
-      lastError: s.lastError,
+      lastSuccessAt: iso(s.lastSuccessAt),
       ready: ready?.ready,
     };
+    // Only a state that is not `up` carries the failure: after a recovery, `up` must not look failing.
+    const trouble = { ...data, lastError: s.lastError, lastFailureAt: iso(s.lastFailureAt) };
     const failing =
       s.consecutiveFailures >= (options.failureThreshold ?? 3) || (ready !== undefined && !ready.ready);
     if (failing) {
       const message =
         ready !== undefined && !ready.ready ? `Loki not ready: ${ready.detail}` : 'Loki unreachable';
       return options.failWhenDown
-        ? session.down({ message, ...data })
-        : session.degraded({ message, ...data });
+        ? session.down({ message, ...trouble })
+        : session.degraded({ message, ...trouble });
     }
     const recentDrop = s.lastDropAt !== undefined && now - s.lastDropAt < (options.recentDropMs ?? 60_000);
     if (s.bufferFill >= (options.degradedFill ?? 0.5) || recentDrop || s.consecutiveFailures > 0) {
@@ -72,8 +73,12 @@ export class LokiHealthIndicator {
         : s.consecutiveFailures > 0
           ? 'Loki push failing'
           : 'buffer filling';
-      return session.degraded({ message, ...data });
+      return session.degraded({ message, ...trouble });
     }
     return session.up(data);
   }
+}
+
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
 }

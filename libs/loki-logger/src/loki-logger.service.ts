@@ -10,9 +10,10 @@ import { SecretRedactionSource } from '@bastion/secrets';
 import { createLogger, type Logger } from 'winston';
 import { LINE_META, LogLineFormat } from './log-line.format.js';
 import type { LokiLogLevel, LokiLoggerModuleOptions } from './loki-logger-options.interface.js';
+import { LokiLoggerConfigError } from './loki-logger.errors.js';
 import { LOKI_LOGGER_OPTIONS } from './loki-logger.module-definition.js';
 import type { LokiShipperStats } from './loki-shipper-stats.js';
-import { LokiTransport } from './loki.transport.js';
+import { LokiTransport, lokiShippingProblems } from './loki.transport.js';
 import { PrettyLineRenderer } from './pretty-line.js';
 import { DEFAULT_REDACT_KEYS, SecretRedactor } from './secret-redactor.js';
 import { StdoutTransport } from './stdout.transport.js';
@@ -58,10 +59,21 @@ export class LokiLogger implements LoggerService, OnApplicationShutdown {
     @Inject(LOKI_LOGGER_OPTIONS) options: LokiLoggerModuleOptions,
     @Optional() redactionSource?: SecretRedactionSource,
   ) {
-    if (!options?.service) throw new Error('LokiLoggerModule: `service` is required');
-    const level = options.level ?? 'info';
-    if (!(level in LOKI_LOG_LEVELS)) throw new Error(`LokiLoggerModule: unknown level "${level}"`);
-    const env = options.env ?? process.env.NODE_ENV ?? 'development';
+    const level = options?.level ?? 'info';
+    const env = options?.env ?? process.env.NODE_ENV ?? 'development';
+    const problems: string[] = [];
+    if (!options?.service)
+      problems.push("service is required: the service name on every line and label, e.g. service: 'orders'");
+    if (!Object.hasOwn(LOKI_LOG_LEVELS, level))
+      problems.push(
+        `level "${level}" is not a level: use one of ${Object.keys(LOKI_LOG_LEVELS).join(', ')}, e.g. level: 'info'`,
+      );
+    if (options?.loki?.url) {
+      // A missing service is reported above, not again as an empty `service_name` label.
+      const identity = { service: options.service || 'unset', env };
+      problems.push(...lokiShippingProblems(options.loki, identity));
+    }
+    if (problems.length > 0) throw new LokiLoggerConfigError(problems);
     // Static credentials are masked too (function-valued ones come from the secrets registry).
     const credentials = [options.loki?.password, options.loki?.bearerToken].filter(
       (v): v is string => typeof v === 'string' && v.length > 0,

@@ -34,7 +34,10 @@ export interface LokiShipperStats {
   lastFailureAt?: number;
   /** Epoch ms of the last drop (any reason). */
   lastDropAt?: number;
-  /** Short description of the last failure (status and Loki's message, or the network error). */
+  /**
+   * Short description of the current trouble (status and Loki's message, or the network error) of
+   * a failed or refused push. Cleared by the next accepted push (`lastFailureAt` keeps the time).
+   */
   lastError?: string;
   /** Failed pushes since the last success. */
   consecutiveFailures: number;

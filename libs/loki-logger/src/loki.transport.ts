@@ -5,8 +5,9 @@ import { gzip } from 'node:zlib';
 import { compress as snappyCompress } from 'snappyjs';
 import TransportStream from 'winston-transport';
 import { EntryQueue } from './entry-queue.js';
-import { labelSelector, MAX_LABELS, validateLabels } from './loki-labels.js';
+import { labelProblems, labelSelector, MAX_LABELS } from './loki-labels.js';
 import type { LokiEntry } from './loki-entry.js';
+import { LokiLoggerConfigError } from './loki-logger.errors.js';
 import type { LokiShippingOptions, StructuredMetadataMode } from './loki-logger-options.interface.js';
 import { LokiPushEncoder } from './loki-push-encoder.js';
 import type { LokiDropCounts, LokiShipperStats } from './loki-shipper-stats.js';
@@ -85,6 +86,8 @@ export class LokiTransport extends TransportStream {
   private readonly waiters = new Set<FlushWaiter>();
   private readonly lastNote = new Map<string, { at: number; suppressed: number }>();
   private warnedMetadata = false;
+  /** Rate limit of the "credential missing at push time" report. */
+  private lastCredentialNote: { at: number; suppressed: number } | undefined;
   /** Loki took a push carrying structured metadata: a later 400 is about something else. */
   private metadataAccepted = false;
 
@@ -106,16 +109,10 @@ export class LokiTransport extends TransportStream {
 
   constructor(options: LokiShippingOptions, identity: LokiTransportIdentity) {
     super();
-    const labels: Record<string, string> = {
-      service_name: identity.service,
-      env: identity.env,
-      ...options.labels,
-    };
-    validateLabels(labels);
+    const problems = lokiShippingProblems(options, identity);
+    if (problems.length > 0) throw new LokiLoggerConfigError(problems);
+    const labels = streamLabels(options, identity);
     if (options.levelLabel === true) {
-      if (Object.keys(labels).length >= MAX_LABELS) {
-        throw new Error(`Loki labels: no room for the level label (at most ${MAX_LABELS} labels)`);
-      }
       this.levelStream = new Map(LEVELS.map((level, i) => [level, i]));
       const sets = LEVELS.map((level) => ({ ...labels, level }));
       this.encoder = new LokiPushEncoder(
@@ -127,11 +124,10 @@ export class LokiTransport extends TransportStream {
     }
     this.clocks = (this.levelStream ? LEVELS : [0]).map(() => new StreamClock());
 
-    const base = options.url.replace(/\/+$/, '').replace(/\/loki\/api\/v1\/push$/, '');
+    const base = baseUrl(options.url);
     this.#pushUrl = new URL(`${base}${PUSH_PATH}`);
     this.#readyUrl = new URL(`${base}/ready`);
     const isHttps = this.#pushUrl.protocol === 'https:';
-    if (!isHttps && this.#pushUrl.protocol !== 'http:') throw new Error('Loki url must be http(s)');
     // Keep-alive sockets are unref'd by Node's agent while idle: they never hold the process open.
     this.agent = isHttps
       ? new https.Agent({ keepAlive: true, maxSockets: 2 })
@@ -145,9 +141,29 @@ export class LokiTransport extends TransportStream {
         const token = read(bearerToken);
         return token ? `Bearer ${token}` : undefined;
       };
-    } else if (username !== undefined || password !== undefined) {
-      this.#authorization = () =>
-        `Basic ${Buffer.from(`${username ?? ''}:${read(password) ?? ''}`).toString('base64')}`;
+    } else if (password !== undefined) {
+      // Static half-credentials were refused at boot; a function is only known per push. An empty
+      // user and password is "no auth" (a dev setup with nothing configured), never `Basic Og==`.
+      const user = username ?? '';
+      this.#authorization = () => {
+        const secret = read(password);
+        if (!secret) {
+          if (user)
+            this.credentialNote(
+              'loki.password returned no value although loki.username is set: pushing without ' +
+                'Authorization (Loki will likely answer 401). Check the secret loki.password reads.',
+            );
+          return undefined;
+        }
+        if (!user) {
+          this.credentialNote(
+            'loki.password returned a value but loki.username is empty: pushing without ' +
+              "Authorization. Set loki.username too (e.g. username: '123456').",
+          );
+          return undefined;
+        }
+        return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+      };
     }
 
     this.smMode = options.structuredMetadata ?? 'auto';
@@ -340,6 +356,8 @@ export class LokiTransport extends TransportStream {
       this.sent += overlap + this.queue.removeBefore(endSeq);
       this.lastSuccessAt = Date.now();
       this.consecutiveFailures = 0;
+      // `lastError` describes the current trouble: a recovered shipper must not look failing.
+      this.lastError = undefined;
       return ['ok'];
     }
     const detail = `Loki answered ${res.status}: ${res.body.slice(0, 300).trim()}`;
@@ -575,9 +593,100 @@ export class LokiTransport extends TransportStream {
     this.diag(`dropped ${count} lines${earlier} [${reason}]: ${detail}`);
   }
 
+  /** Reports a credential missing at push time, at most once a minute (with the count meanwhile). */
+  private credentialNote(text: string): void {
+    const now = Date.now();
+    const last = this.lastCredentialNote;
+    if (last !== undefined && now - last.at < NOTE_INTERVAL_MS) {
+      last.suppressed++;
+      return;
+    }
+    const earlier =
+      last !== undefined && last.suppressed > 0
+        ? ` (+${last.suppressed} requests since the last report)`
+        : '';
+    this.lastCredentialNote = { at: now, suppressed: 0 };
+    this.diag(`${text}${earlier}`);
+  }
+
   private diag(text: string): void {
     this.diagnostics.write(`[@bastion/loki-logger] ${text}\n`);
   }
+}
+
+/** The label set of the stream(s): `service_name`, `env` and the static extras. */
+function streamLabels(options: LokiShippingOptions, identity: LokiTransportIdentity): Record<string, string> {
+  return { service_name: identity.service, env: identity.env, ...options.labels };
+}
+
+/** `url` without trailing slashes and without the push path (both are accepted). */
+function baseUrl(url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/loki\/api\/v1\/push$/, '');
+}
+
+/**
+ * Every problem of the shipping options, each naming the option and giving a valid example (empty
+ * when they are valid). Credential values are never part of a message.
+ */
+export function lokiShippingProblems(
+  options: LokiShippingOptions,
+  identity: LokiTransportIdentity,
+): string[] {
+  const problems: string[] = [];
+  problems.push(...urlProblems(options.url));
+  const labels = streamLabels(options, identity);
+  problems.push(...labelProblems(labels));
+  if (options.levelLabel === true && Object.keys(labels).length >= MAX_LABELS) {
+    problems.push(`loki.levelLabel: no room for the level label (at most ${MAX_LABELS} labels in all)`);
+  }
+  const { username, password, bearerToken } = options;
+  if (bearerToken === undefined) {
+    // A function password is resolved per push (see the constructor); only static halves are known now.
+    if (typeof password === 'string' && password !== '' && !username) {
+      problems.push(
+        "loki.password is set but loki.username is empty: Basic auth needs both (e.g. username: '123456', " +
+          'the Grafana Cloud user id), or remove loki.password',
+      );
+    }
+    if (username && (password === undefined || password === '')) {
+      problems.push(
+        'loki.username is set but loki.password is missing: Basic auth needs both ' +
+          "(e.g. password: () => secrets.get('loki_password')), or remove loki.username",
+      );
+    }
+  }
+  return problems;
+}
+
+function urlProblems(url: unknown): string[] {
+  const expected = 'expected the base URL of Loki or its gateway, e.g. "http://loki:3100"';
+  if (typeof url !== 'string' || url.trim() === '') return [`loki.url is missing: ${expected}`];
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(`${baseUrl(url)}${PUSH_PATH}`);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed !== undefined && (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.host)
+    return [];
+  // `loki:3100` parses as the scheme `loki:`: the usual mistake is a missing `http://`.
+  const hint = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? '' : ' (the scheme is missing)';
+  return [`loki.url ${JSON.stringify(shownUrl(url))} is not an http(s) URL${hint}: ${expected}`];
+}
+
+/**
+ * A URL as it may appear in an error: `user:password@` (even unencoded, even without a scheme) is
+ * hidden up to the last `@`, and the query (which may hold a token) is cut off.
+ */
+function shownUrl(url: string): string {
+  let shown = url;
+  const at = shown.lastIndexOf('@');
+  if (at !== -1) {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(shown)?.[0] ?? '';
+    shown = `${scheme}***@${shown.slice(at + 1)}`;
+  }
+  const query = shown.search(/[?#]/);
+  return query === -1 ? shown : `${shown.slice(0, query)}?…`;
 }
 
 /** A credential given as a value or as a function returning the current value. */
