@@ -144,6 +144,12 @@ export interface LokiLoggerModuleOptions {
   minRedactLength?: number;
   /** Replacement text. Default: `'[REDACTED]'`. */
   redactCensor?: string;
+  /**
+   * Warn once at boot (one `warn` line) when no `SecretRedactionSource` is visible to the module, i.e.
+   * `SecretsModule` is missing or not global, so secret values would be logged in clear. Default:
+   * `true`. Set `false` in an app that deliberately has no `@bastion/secrets` registry.
+   */
+  warnIfNoRedactionSource?: boolean;
   /** Request context middleware. Default: on, see `RequestContextOptions`. */
   requestContext?: RequestContextOptions;
   /** Direct shipping to Loki. Default: off (stdout only; a collector ships the container log). */

@@ -5,6 +5,7 @@ import {
   type LoggerService,
   type LogLevel,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { SecretRedactionSource } from '@bastion/secrets';
 import { createLogger, type Logger } from 'winston';
@@ -14,6 +15,7 @@ import { LokiLoggerConfigError } from './loki-logger.errors.js';
 import { LOKI_LOGGER_OPTIONS } from './loki-logger.module-definition.js';
 import type { LokiShipperStats } from './loki-shipper-stats.js';
 import { LokiTransport, lokiShippingProblems } from './loki.transport.js';
+import { isNestAppLogger, nestBootLinesUnbuffered, nestConsolePrinted } from './nest-boot-logs.js';
 import { PrettyLineRenderer } from './pretty-line.js';
 import { DEFAULT_REDACT_KEYS, SecretRedactor } from './secret-redactor.js';
 import { StdoutTransport } from './stdout.transport.js';
@@ -46,7 +48,7 @@ const STACK_FORMAT = /^(.)+\n\s+at .+:\d+:\d+/;
  * inject it. Lines are JSON on stdout and, when configured, shipped to Loki.
  */
 @Injectable()
-export class LokiLogger implements LoggerService, OnApplicationShutdown {
+export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShutdown {
   /** The underlying winston logger (also injectable as nest-winston's `WINSTON_MODULE_PROVIDER`). */
   readonly winston: Logger;
   /** The Loki shipper, when `loki.url` is configured. */
@@ -54,6 +56,10 @@ export class LokiLogger implements LoggerService, OnApplicationShutdown {
   private readonly redactor: SecretRedactor;
   private readonly unsubscribe: (() => void) | undefined;
   private maxLevel: number;
+  /** No registry was injected and the app did not opt out: warn once at init. */
+  private warnNoRedactionSource: boolean;
+  /** Nest's boot lines went to its text console when this logger was built: hint once when attached. */
+  private bootHintPending: boolean;
 
   constructor(
     @Inject(LOKI_LOGGER_OPTIONS) options: LokiLoggerModuleOptions,
@@ -112,6 +118,23 @@ export class LokiLogger implements LoggerService, OnApplicationShutdown {
       exitOnError: false,
     });
     this.maxLevel = LOKI_LOG_LEVELS[level];
+    this.warnNoRedactionSource = !redactionSource && options.warnIfNoRedactionSource !== false;
+    // Read now, while Nest builds the app: whether `bufferLogs` holds its boot lines.
+    this.bootHintPending = nestBootLinesUnbuffered();
+  }
+
+  /** Called by Nest only (not for `new LokiLogger()`): the module could not see a secrets registry. */
+  onModuleInit(): void {
+    if (!this.warnNoRedactionSource) return;
+    this.warnNoRedactionSource = false;
+    this.write(
+      'warn',
+      'No SecretRedactionSource is visible to LokiLoggerModule, so secret values of @bastion/secrets are ' +
+        'NOT masked in log lines (redactKeys and redactValues still apply). To mask them, register ' +
+        'SecretsModule globally: SecretsModule.forRoot({ secrets, isGlobal: true }). ' +
+        'An app without secrets can silence this with the option warnIfNoRedactionSource: false.',
+      ['LokiLogger'],
+    );
   }
 
   log(message: unknown, ...optionalParams: unknown[]): void {
@@ -173,6 +196,7 @@ export class LokiLogger implements LoggerService, OnApplicationShutdown {
    * Objects among the params are the call's metadata; an `Error` (as message or param) becomes `error`.
    */
   private write(level: LokiLogLevel, message: unknown, params: unknown[]): void {
+    if (this.bootHintPending && isNestAppLogger(this)) this.bufferLogsHint();
     if (LOKI_LOG_LEVELS[level] > this.maxLevel) return;
     let end = params.length;
     let context: string | undefined;
@@ -222,5 +246,19 @@ export class LokiLogger implements LoggerService, OnApplicationShutdown {
       }
     }
     this.winston.log({ level, message: text, context, [LINE_META]: meta });
+  }
+
+  /** First line after `app.useLogger(this)`: Nest's boot lines were printed as coloured text. */
+  private bufferLogsHint(): void {
+    this.bootHintPending = false;
+    if (!nestConsolePrinted()) return;
+    this.write(
+      'warn',
+      "Nest's boot lines above this one were printed by its default console logger (text, not JSON) " +
+        'because this logger was attached afterwards. Pass { bufferLogs: true } to ' +
+        'NestFactory.create(AppModule, { bufferLogs: true }): Nest then holds its boot lines and ' +
+        'app.useLogger() writes them through this logger as JSON.',
+      ['LokiLogger'],
+    );
   }
 }

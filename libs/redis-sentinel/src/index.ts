@@ -36,6 +36,7 @@ export {
   RedisClientNotFoundError,
   RedisConnectionLostError,
   RedisSentinelConfigError,
+  RedisSentinelStartupError,
   RedisSentinelUnavailableError,
 } from './redis-sentinel.errors.js';
 export { isRedisUnavailableError } from './redis-unavailable.error-check.js';

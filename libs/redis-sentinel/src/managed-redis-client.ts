@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
-import { cappedBackoff, withDeadline } from './backoff.js';
+import { cappedBackoff, DeadlineExceededError, withDeadline } from './backoff.js';
 import { closeRedisBounded } from './bounded-close.js';
 import type { FailoverWatcher, SwitchMaster } from './failover-watcher.js';
 import {
@@ -10,7 +10,11 @@ import {
   takeUnfulfilledCommands,
 } from './ioredis-internals.js';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
-import { RedisConnectionLostError, RedisSentinelUnavailableError } from './redis-sentinel.errors.js';
+import {
+  RedisConnectionLostError,
+  RedisSentinelStartupError,
+  RedisSentinelUnavailableError,
+} from './redis-sentinel.errors.js';
 import type { RedisSentinelEvents } from './redis-sentinel.events.js';
 import type { RedisClientRole } from './redis-sentinel-options.interface.js';
 import type {
@@ -20,6 +24,7 @@ import type {
 import type { RateLimitedLogger } from './rate-limited-logger.js';
 import { SentinelMasterConnector, type SentinelConnectorContext } from './sentinel-master.connector.js';
 import { askHealthyReplicas } from './sentinel-query.js';
+import { dataNodeAuthProblem, sentinelRoundProblems, type SentinelAnswer } from './startup-problems.js';
 
 /** Reconnect delays right after a failover: the new master is known, so retry almost at once. */
 const FAST_DELAYS_MS = [0, 10, 20, 50, 100, 100, 200, 200, 500];
@@ -65,6 +70,12 @@ export class ManagedRedisClient {
   private reconnects = 0;
   private readyCount = 0;
   private lastError: string | undefined;
+  /** The last round in which no Sentinel named a node; cleared once one does. */
+  private failedRound: readonly SentinelAnswer[] | undefined;
+  /** The last error of the node dialled last (not a Sentinel round's): for the startup error. */
+  private nodeError: string | undefined;
+  /** Set while `connect()` waits: ends the wait early with this error. */
+  private endStartupWait: ((error: Error) => void) | undefined;
 
   constructor(
     readonly definition: ResolvedClientDefinition,
@@ -120,29 +131,52 @@ export class ManagedRedisClient {
     };
   }
 
-  /** Starts connecting and resolves when ready, or rejects after `timeoutMs`. */
+  /**
+   * Starts connecting and resolves when ready. Rejects with `RedisSentinelStartupError` after
+   * `timeoutMs`, or at once when the servers gave a permanent answer (see `startup-problems.ts`).
+   */
   async connect(timeoutMs: number): Promise<void> {
     if (this.redis.status === 'wait') this.redis.connect().catch(() => undefined);
     if (this.redis.status === 'ready' || timeoutMs === 0) return;
     let onReady: (() => void) | undefined;
     try {
       await withDeadline(
-        new Promise<void>((resolve) => {
+        new Promise<void>((resolve, reject) => {
           onReady = resolve;
+          this.endStartupWait = reject;
           this.redis.once('ready', resolve);
         }),
         timeoutMs,
-        () =>
-          `Redis client "${this.name}" not ready within ${timeoutMs} ms (status ${this.redis.status}` +
-          (this.lastError ? `; last error: ${this.lastError}` : '') +
-          ')',
-      );
+        'startup deadline',
+      ).catch((err: unknown) => {
+        throw err instanceof DeadlineExceededError ? this.notReadyError(timeoutMs) : err;
+      });
     } finally {
       if (onReady) this.redis.off('ready', onReady);
+      this.endStartupWait = undefined;
     }
   }
 
+  /** Flat lines: the timeout, then what the Sentinels or the node last answered. */
+  private notReadyError(timeoutMs: number): RedisSentinelStartupError {
+    const head = `Redis client "${this.name}" not ready within ${timeoutMs} ms (status ${this.redis.status})`;
+    if (this.failedRound) {
+      const { problems } = sentinelRoundProblems(this.failedRound, this.options);
+      return new RedisSentinelStartupError(
+        [`${head}: no Sentinel named the master "${this.options.masterName}"`, ...problems],
+        false,
+      );
+    }
+    const address = formatAddress(this.dialled ?? this.options.standalone);
+    const last = this.nodeError ? `; last error: ${address ? `${address}: ` : ''}${this.nodeError}` : '';
+    return new RedisSentinelStartupError([`${head}${last}`], false);
+  }
+
   async close(deadlineMs: number): Promise<void> {
+    // A startup wait still running (another client failed) ends now, with its deadline timer.
+    this.endStartupWait?.(
+      new RedisSentinelStartupError([`Redis client "${this.name}" closed during startup`], false),
+    );
     this.closing = true;
     this.stopReplicaRecheck();
     await closeRedisBounded(this.redis, deadlineMs);
@@ -156,11 +190,19 @@ export class ManagedRedisClient {
       switchHint: () => this.switchHint(),
       sentinelRetryDelay: (round) => cappedBackoff(round, 100, o.sentinelRetryMaxDelayMs, 100),
       onDial: (address, _expected, viaHint) => {
+        this.failedRound = undefined;
+        this.nodeError = undefined;
         this.dialled = address;
         this.dialledViaHint = viaHint;
         this.readySinceDial = false;
       },
       onRoleChecked: (serverRole, expected) => this.onRoleChecked(serverRole, expected),
+      onSentinelRoundFailed: (answers) => {
+        this.failedRound = answers;
+        const round = sentinelRoundProblems(answers, o);
+        // Every Sentinel answered, and no answer will change by waiting: fail the startup now.
+        if (round.permanent) this.endStartupWait?.(new RedisSentinelStartupError(round.problems, true));
+      },
     };
     const register = (connector: SentinelMasterConnector): void => {
       this.connector = connector;
@@ -289,6 +331,11 @@ export class ManagedRedisClient {
     if (error instanceof RedisSentinelUnavailableError) {
       // Nobody knows where the master is: fail queued commands now instead of letting them wait.
       flushCommands(this.redis, error, true);
+    } else {
+      this.nodeError = error.message;
+      // The node itself refused the credential: retrying with the same one cannot succeed.
+      const refused = this.endStartupWait && dataNodeAuthProblem(error, this.dialled, this.options);
+      if (refused) this.endStartupWait?.(new RedisSentinelStartupError([refused], true));
     }
     this.errors.error(`${this.name}:${error.name}:${error.message.slice(0, 40)}`, {
       message: `Redis client "${this.name}": ${error.message}`,

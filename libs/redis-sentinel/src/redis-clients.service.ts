@@ -15,6 +15,7 @@ import {
 } from './redis-sentinel.constants.js';
 import { RedisClientNotFoundError } from './redis-sentinel.errors.js';
 import { RedisSentinelEvents } from './redis-sentinel.events.js';
+import { waitForClients } from './startup-problems.js';
 import type {
   RedisClientDefinition,
   RedisClientRole,
@@ -77,18 +78,18 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
 
   async onModuleInit(): Promise<void> {
     const timeout = this.options.startupTimeoutMs;
-    // Waiting for the watcher means a failover right after boot is not missed; it never fails startup.
+    const started = Date.now();
     const watching = this.watcher?.start();
-    const [results] = await Promise.all([
-      Promise.allSettled([...this.clients.values()].map((c) => c.connect(timeout))),
-      watching && timeout > 0 ? withDeadline(watching, timeout, 'watcher').catch(() => undefined) : undefined,
-    ]);
-    const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
-    if (failed.length > 0) {
+    try {
+      await waitForClients([...this.clients.values()].map((c) => c.connect(timeout)));
+    } catch (err) {
       // The app will not start: close everything so the process can exit.
       await this.onApplicationShutdown();
-      throw new Error(`RedisSentinelModule: startup failed:\n${failed.map((f) => ` - ${f}`).join('\n')}`);
+      throw err;
     }
+    // Waiting for the watcher means a failover right after boot is not missed; it never fails startup.
+    const left = timeout - (Date.now() - started);
+    if (watching && left > 0) await withDeadline(watching, left, 'watcher').catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {

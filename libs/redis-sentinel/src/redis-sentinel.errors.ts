@@ -74,3 +74,19 @@ export class DurableWriteError extends Error {
     );
   }
 }
+
+/**
+ * The module could not start: thrown by `onModuleInit`, one flat line per problem, never a
+ * password. `permanent` is true when the servers gave an answer that waiting will not change
+ * (unknown `masterName`, a refused credential, a missing ACL permission): then it is thrown at
+ * once instead of after `startupTimeoutMs`.
+ */
+export class RedisSentinelStartupError extends Error {
+  override readonly name = 'RedisSentinelStartupError';
+  constructor(
+    readonly problems: readonly string[],
+    readonly permanent: boolean,
+  ) {
+    super(`RedisSentinelModule: startup failed:\n${problems.map((p) => ` - ${p}`).join('\n')}`);
+  }
+}

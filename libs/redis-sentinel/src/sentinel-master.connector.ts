@@ -7,6 +7,7 @@ import { formatAddress, type RedisAddress } from './redis-address.js';
 import { RedisSentinelUnavailableError } from './redis-sentinel.errors.js';
 import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.validator.js';
 import { askHealthyReplicas, askMasterAddress } from './sentinel-query.js';
+import { classifySentinelAnswer, type SentinelAnswer } from './startup-problems.js';
 
 type NetStream = Awaited<ReturnType<AbstractConnector['connect']>>;
 type ErrorEmitter = Parameters<AbstractConnector['connect']>[0];
@@ -24,6 +25,8 @@ export interface SentinelConnectorContext {
   onDial(address: RedisAddress, expected: 'master' | 'slave', viaHint: boolean): void;
   /** Called by the ready check: `true` if the node's role is the expected one. */
   onRoleChecked(serverRole: string | undefined, expected: 'master' | 'slave'): void;
+  /** Called after a round in which every configured Sentinel was asked and none named a node. */
+  onSentinelRoundFailed(answers: readonly SentinelAnswer[]): void;
 }
 
 /**
@@ -101,6 +104,7 @@ export class SentinelMasterConnector extends AbstractConnector {
     };
     const first = hinted();
     if (first) return first;
+    const answers: SentinelAnswer[] = [];
     for (const sentinel of this.order) {
       if (!this.connecting) return undefined;
       try {
@@ -121,9 +125,12 @@ export class SentinelMasterConnector extends AbstractConnector {
         return hinted() ?? { address: address!, viaHint: false };
       } catch (err) {
         this.lastError = `${formatAddress(sentinel)}: ${(err as Error).message}`;
+        answers.push(classifySentinelAnswer(sentinel, err as Error));
       }
     }
-    return hinted();
+    const late = hinted();
+    if (!late && this.connecting) this.ctx.onSentinelRoundFailed(answers);
+    return late;
   }
 
   private promote(sentinel: RedisAddress): void {

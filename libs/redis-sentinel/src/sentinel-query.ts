@@ -42,10 +42,20 @@ export async function querySentinel<T>(
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
   });
-  client.on('error', () => undefined);
+  // ioredis reports why a connection failed (ECONNREFUSED, WRONGPASS) only as an event, then
+  // rejects with a bare "Connection is closed.": keep the first one to report it instead.
+  let connectionError: Error | undefined;
+  client.on('error', (err: Error) => {
+    connectionError ??= redactCommand(err);
+  });
   try {
     return await withDeadline(
-      client.connect().then(() => fn(client)),
+      client.connect().then(
+        () => fn(client),
+        (err: unknown) => {
+          throw connectionError ?? err;
+        },
+      ),
       timeoutMs,
       `Sentinel ${formatAddress(sentinel)} did not answer within ${timeoutMs} ms`,
     );
@@ -63,14 +73,11 @@ export async function askMasterAddress(
   options: ResolvedRedisSentinelOptions,
   timeoutMs: number,
 ): Promise<RedisAddress> {
-  const reply = await querySentinel(sentinel, options, timeoutMs, (c) =>
-    c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', options.masterName),
-  );
-  if (!Array.isArray(reply) || reply.length < 2) {
-    throw new Error(
-      `Sentinel ${formatAddress(sentinel)} does not know a master named "${options.masterName}"`,
-    );
-  }
+  const reply = await querySentinel(sentinel, options, timeoutMs, async (c) => {
+    const address = await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', options.masterName);
+    if (Array.isArray(address) && address.length >= 2) return address as unknown[];
+    throw await unknownMaster(c, sentinel, options.masterName);
+  });
   return applyNatMap({ host: String(reply[0]), port: Number(reply[1]) }, options.natMap);
 }
 
@@ -81,7 +88,11 @@ export async function askHealthyReplicas(
   timeoutMs: number,
 ): Promise<RedisAddress[]> {
   const reply = (await querySentinel(sentinel, options, timeoutMs, (c) =>
-    c.call('SENTINEL', 'REPLICAS', options.masterName),
+    c.call('SENTINEL', 'REPLICAS', options.masterName).catch(async (err: Error) => {
+      throw err.message.startsWith('ERR No such master')
+        ? await unknownMaster(c, sentinel, options.masterName)
+        : err;
+    }),
   )) as unknown;
   if (!Array.isArray(reply)) return [];
   return reply
@@ -94,6 +105,41 @@ export async function askHealthyReplicas(
         (r['master-link-status'] ?? 'ok') === 'ok',
     )
     .map((r) => applyNatMap({ host: r.ip!, port: Number(r.port) }, options.natMap));
+}
+
+/**
+ * A Sentinel answered that it monitors no master named `masterName`. Carries the names it does
+ * monitor (`SENTINEL MASTERS`), or why it would not list them (e.g. an ACL without that command).
+ */
+export class UnknownMasterError extends Error {
+  override readonly name = 'UnknownMasterError';
+  constructor(
+    readonly sentinel: string,
+    readonly masterName: string,
+    readonly knownMasters: readonly string[] | undefined,
+    readonly listError: string | undefined,
+  ) {
+    super(`Sentinel ${sentinel} monitors no master named "${masterName}"`);
+  }
+}
+
+async function unknownMaster(client: Redis, sentinel: RedisAddress, masterName: string): Promise<Error> {
+  let known: string[] | undefined;
+  let listError: string | undefined;
+  try {
+    const masters = (await client.call('SENTINEL', 'MASTERS')) as unknown[];
+    known = masters.flatMap((flat) => toRecord(flat as unknown[]).name ?? []);
+  } catch (err) {
+    listError = (err as Error).message;
+  }
+  return new UnknownMasterError(formatAddress(sentinel)!, masterName, known, listError);
+}
+
+/** ioredis attaches the failed command to an error: for the handshake that is AUTH with the password. */
+function redactCommand(err: Error): Error {
+  const command = (err as { command?: { args?: unknown[] } }).command;
+  if (Array.isArray(command?.args)) command.args = command.args.map(() => '[redacted]');
+  return err;
 }
 
 export function applyNatMap(address: RedisAddress, natMap: RedisNatMap | undefined): RedisAddress {
