@@ -36,7 +36,7 @@ const rateLimited = new RateLimitedLogger(logger, LOG_INTERVAL_MS);
  *
  * Register it with `{ provide: APP_FILTER, useClass: RedisUnavailableFilter }` (Nest injects the
  * HTTP adapter), or `app.useGlobalFilters(new RedisUnavailableFilter(app.getHttpAdapter()))`.
- * Works with Express and Fastify: it answers through the HTTP adapter.
+ * It answers through Nest's HTTP adapter, not Express's own API (tested with Express).
  */
 @Catch()
 export class RedisUnavailableFilter extends BaseExceptionFilter {
