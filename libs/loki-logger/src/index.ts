@@ -23,6 +23,7 @@ export {
   runWithLogContext,
   getLogContext,
   setLogContextUserId,
+  assignLogContext,
   type LogContextInit,
   type LogContextState,
 } from './log-context.js';

@@ -11,7 +11,22 @@ export interface LogContextState {
   traceId?: string;
   /** Lazily reads the user id from the request (see `RequestContextOptions.userId`). */
   resolveUserId?: () => unknown;
+  /** Fields added with `assignLogContext()`, in the order they were first added. */
+  fields?: Map<string, unknown>;
 }
+
+/** The line's own fields: `assignLogContext()` never sets these (metadata never overwrites them either). */
+export const FIXED_LINE_FIELDS: ReadonlySet<string> = new Set([
+  'timestamp',
+  'level',
+  'message',
+  'context',
+  'service',
+  'env',
+  'requestId',
+  'userId',
+  'traceId',
+]);
 
 /** Fields accepted by `runWithLogContext()`. */
 export interface LogContextInit {
@@ -62,6 +77,29 @@ export function setLogContextUserId(userId: string | number | undefined): boolea
   if (!state) return false;
   state.userId = userId === undefined ? undefined : String(userId);
   state.resolveUserId = undefined;
+  return true;
+}
+
+/**
+ * Adds fields to every line written later in the current context (request or job), as
+ * nestjs-pino's `assign`: `assignLogContext({ orderId: 42 })` in a controller, and the service's
+ * lines and the request's completion line carry `orderId`. Lines written before the call do not,
+ * nor do other requests. A field set again takes the new value; `undefined` removes it. The line's
+ * own fields (`timestamp`, `level`, `message`, `context`, `service`, `env`, `requestId`, `userId`,
+ * `traceId`) are never set this way (use `setLogContextUserId()` for the user id). Values are
+ * redacted like metadata and read when each line is written. A call's own metadata wins over an
+ * assigned field of the same name. Returns `false` (and does nothing) outside a context: the same
+ * code may run in a request and in a cron job.
+ */
+export function assignLogContext(fields: Readonly<Record<string, unknown>>): boolean {
+  const state = storage.getStore();
+  if (!state) return false;
+  for (const key of Object.keys(fields)) {
+    if (FIXED_LINE_FIELDS.has(key)) continue;
+    const value = fields[key];
+    if (value === undefined) state.fields?.delete(key);
+    else (state.fields ??= new Map()).set(key, value);
+  }
   return true;
 }
 

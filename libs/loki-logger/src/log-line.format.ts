@@ -93,14 +93,20 @@ export class LogLineFormat implements Logform.Format {
       userId: store === undefined ? undefined : contextUserId(store),
       traceId: store?.traceId,
     };
+    // Fields of `assignLogContext()`: after the fixed ones (which they never name), before the call's.
+    const assigned = store?.fields;
+    if (assigned !== undefined) {
+      for (const [key, value] of assigned) rec[key] = this.sanitize(key, value, 0, undefined);
+    }
     const meta = (info as Record<symbol, unknown>)[LINE_META] as Record<string, unknown> | undefined;
     if (meta !== undefined) {
-      this.merge(rec, meta);
+      this.merge(rec, meta, assigned);
     } else {
       // Plain winston calls (`winston.info('x', { a: 1 })`) put the metadata on `info` itself.
       for (const key of Object.keys(info)) {
         if (SKIP_INFO_KEYS.has(key)) continue;
-        if (rec[key] === undefined) rec[key] = this.sanitize(key, info[key], 0, undefined);
+        if (rec[key] === undefined || assigned?.has(key) === true)
+          rec[key] = this.sanitize(key, info[key], 0, undefined);
       }
       if (info instanceof Error && rec.error === undefined)
         rec.error = this.serializeError(info, 0, undefined);
@@ -108,10 +114,15 @@ export class LogLineFormat implements Logform.Format {
     return rec;
   }
 
-  private merge(rec: LineRecord, meta: Record<string, unknown>): void {
+  private merge(
+    rec: LineRecord,
+    meta: Record<string, unknown>,
+    assigned: Map<string, unknown> | undefined,
+  ): void {
     for (const key of Object.keys(meta)) {
-      // The call's metadata never overwrites the line's own fields (timestamp, level, requestId...).
-      if (rec[key] !== undefined) continue;
+      // The call's metadata never overwrites the line's own fields (timestamp, level, requestId...),
+      // but does win over an assigned field: it is the more specific of the two.
+      if (rec[key] !== undefined && assigned?.has(key) !== true) continue;
       rec[key] = this.sanitize(key, meta[key], 0, undefined);
     }
   }

@@ -97,6 +97,14 @@ export interface RequestContextOptions {
   /** Header read and echoed. Default: `'x-request-id'`. */
   header?: string;
   /**
+   * Makes the id of a request whose header is missing or invalid (nestjs-pino's `genReqId`), e.g.
+   * `() => \`orders-${randomUUID()}\``. A valid incoming id still wins, so an id set upstream is
+   * never replaced. The result must pass the incoming-id rule (1-128 characters from
+   * `[A-Za-z0-9._:@/+=-]`); an invalid result, or a throw, gives a UUID and one warning.
+   * Default: none (a UUID).
+   */
+  genReqId?: (req: any, res: any) => string;
+  /**
    * Finds the user id on the request; called lazily (when a line is written), so it also sees
    * what a later middleware (session, auth guard) attached. Default: `req.user?.id ?? req.user?.sub`.
    * Return `undefined` when unknown.

@@ -30,13 +30,16 @@ interface HttpResponse {
 const defaultUserId = (req: HttpRequest): unknown => req.user?.id ?? req.user?.sub;
 
 /**
- * Opens the log context of each HTTP request: a valid incoming `X-Request-Id` or a new UUID,
- * echoed in the response, kept in AsyncLocalStorage for every line written while serving the
- * request (after awaits, in deep services). Logs one line when the request completes.
+ * Opens the log context of each HTTP request: a valid incoming `X-Request-Id`, else a new id
+ * (`requestContext.genReqId`, or a UUID), echoed in the response, kept in AsyncLocalStorage for
+ * every line written while serving the request (after awaits, in deep services). Logs one line
+ * when the request completes.
  */
 @Injectable()
 export class RequestContextMiddleware implements NestMiddleware {
   private readonly header: string;
+  private readonly genReqId: ((req: HttpRequest, res: HttpResponse) => unknown) | undefined;
+  private warnedGenReqId = false;
   private readonly userId: (req: HttpRequest) => unknown;
   private readonly logRequests: boolean;
   private readonly exact = new Set<string>();
@@ -48,6 +51,7 @@ export class RequestContextMiddleware implements NestMiddleware {
   ) {
     const rc = options.requestContext ?? {};
     this.header = (rc.header ?? 'x-request-id').toLowerCase();
+    this.genReqId = rc.genReqId;
     this.userId = rc.userId ?? defaultUserId;
     this.logRequests = rc.logRequests ?? true;
     for (const p of rc.excludeFromRequestLog ?? ['/health*']) {
@@ -62,7 +66,7 @@ export class RequestContextMiddleware implements NestMiddleware {
     req[APPLIED] = true;
     const incoming = req.headers[this.header];
     const requestId =
-      typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : this.newId(req, res);
     res.setHeader(this.header, requestId);
     const traceparent = req.headers.traceparent;
     const state: LogContextState = {
@@ -85,6 +89,31 @@ export class RequestContextMiddleware implements NestMiddleware {
       }
     }
     runWithLogContextState(state, next);
+  }
+
+  /** An id for a request without a valid one: `genReqId` when it gives a valid id, else a UUID. */
+  private newId(req: HttpRequest, res: HttpResponse): string {
+    if (this.genReqId === undefined) return randomUUID();
+    let id: unknown;
+    let failure: unknown;
+    try {
+      id = this.genReqId(req, res);
+    } catch (err) {
+      failure = err;
+    }
+    if (typeof id === 'string' && VALID_REQUEST_ID.test(id)) return id;
+    // Generated ids go into every line and a response header: the incoming rule applies to them too.
+    if (!this.warnedGenReqId) {
+      this.warnedGenReqId = true;
+      this.logger.warn(
+        failure === undefined
+          ? 'requestContext.genReqId returned an invalid id (1-128 characters from [A-Za-z0-9._:@/+=-]); such requests get a UUID instead (warned once)'
+          : 'requestContext.genReqId threw; such requests get a UUID instead (warned once)',
+        failure === undefined ? { returned: typeof id } : { error: failure },
+        'RequestContext',
+      );
+    }
+    return randomUUID();
   }
 
   private completed(req: HttpRequest, res: HttpResponse, path: string, ms: number): void {
