@@ -27,16 +27,26 @@ export function secretsDir(files: Record<string, string>): { dir: string; remove
 }
 
 export class AppProcess {
+  /** stdout and stderr, interleaved as they arrived. */
   output = '';
+  stdout = '';
+  stderr = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(
     readonly child: ChildProcess,
     readonly port: number,
   ) {
-    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.stdout!.on('data', (d: Buffer) => {
+      this.output += d.toString();
+      this.stdout += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      this.output += d.toString();
+      this.stderr += d.toString();
+    });
+    // 'close', not 'exit': stdout and stderr are read to their end.
+    this.exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   }
 
   get url(): string {

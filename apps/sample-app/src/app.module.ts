@@ -27,7 +27,10 @@ export function redisOptions(
 ): RedisSentinelModuleOptions {
   const password = secrets.get('redis_password');
   const sentinelPassword = secrets.get('sentinel_password');
-  const common = password ? { password } : {};
+  const common = {
+    ...(password ? { password } : {}),
+    ...(config.redisStartupTimeoutMs === undefined ? {} : { startupTimeoutMs: config.redisStartupTimeoutMs }),
+  };
   if (config.redisSentinels) {
     return {
       ...common,

@@ -1,29 +1,39 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { LokiLogger, RequestContextMiddleware } from '@bastion/loki-logger';
-import { getRedisToken } from '@bastion/redis-sentinel';
+import { createBootstrapLogger, LokiLogger, RequestContextMiddleware } from '@bastion/loki-logger';
+import { getRedisToken, REDIS_UNAVAILABLE_BODY } from '@bastion/redis-sentinel';
 import { SecretsService } from '@bastion/secrets';
 import session from 'express-session';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { appConfig, type AppConfig } from './config/app.config.js';
+import { AppConfigError, appConfig, type AppConfig } from './config/app.config.js';
 import type { AppSecret } from './config/app-secrets.js';
 import { RedisSessionStore } from './session/redis-session.store.js';
-import { RETRYABLE_BODY } from './common/redis-unavailable.filter.js';
 import type { NextFunction, Request, Response } from 'express';
 
 /** Upper bound of a graceful shutdown; past it the process exits non-zero rather than hang. */
 const SHUTDOWN_DEADLINE_MS = 20_000;
 
+// JSON lines before the app's logger exists. Read leniently from the environment: the configuration
+// may be the very thing that fails (an unknown LOG_LEVEL reads as info).
+const bootLogger = createBootstrapLogger({
+  service: process.env.SERVICE_NAME?.trim() || 'sample-app',
+  level: process.env.LOG_LEVEL?.trim().toLowerCase(),
+  // Its message lists every problem: no stack needed.
+  expectedErrors: [AppConfigError],
+});
+
 async function bootstrap(): Promise<void> {
-  // Imported here so that a configuration error is reported below as one clear message.
+  // Imported here so that an error while loading the app's modules is also reported as JSON below.
   const { AppModule } = await import('./app.module.js');
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    logger: bootLogger,
+    // Nest's boot lines wait for the app's logger (useLogger + flushLogs below).
     bufferLogs: true,
-    // A boot error reaches the catch below, which prints it once and without a stack; the
-    // buffered boot logs are flushed into the app's own logger below once it is attached.
+    // A boot error is rethrown to the catch below instead of process.abort().
     abortOnError: false,
+    // ...and Nest does not print its own copy of it (with a stack): bootFailed() flushes the rest.
     autoFlushLogs: false,
     // On SIGTERM, requests arriving (also on kept-alive connections) get 503 + `Connection: close`
     // while the ones in flight complete: without it, a busy keep-alive client keeps the server open.
@@ -65,39 +75,32 @@ async function bootstrap(): Promise<void> {
     sessions(req, res, (err?: unknown) => {
       if (err === undefined) return next();
       res.setHeader('Retry-After', '1');
-      res.status(503).json(RETRYABLE_BODY);
+      res.status(503).json(REDIS_UNAVAILABLE_BODY);
     }),
   );
 
+  // Registered first, so that "shutting down" is the first line of the shutdown.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log({ message: 'shutting down', signal }, 'Bootstrap');
+      // A hook that hangs (a stuck connection) must not hold the pod until its SIGKILL.
+      setTimeout(() => {
+        logger.fatal(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`, 'Bootstrap');
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
+    });
+  }
+  // Then Nest's: the shutdown hooks (Redis, Loki flush) run, and the process exits 0 (1 if one threw).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+
   await app.listen(config.port, config.host);
   logger.log({ message: 'listening', url: await app.getUrl() }, 'Bootstrap');
-
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.log({ message: 'shutting down', signal }, 'Bootstrap');
-    setTimeout(() => {
-      process.stderr.write(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting\n`);
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
 try {
   await bootstrap();
 } catch (err) {
-  // Boot errors of this app and its modules are written to be read as they are: no stack needed.
-  const e = err as Error;
-  process.stderr.write(`sample-app failed to start: ${e.name}: ${e.message}\n`);
+  // One JSON line (typed error name; no stack for expected boot errors), then a non-zero exit.
+  await bootLogger.bootFailed(err);
   process.exit(1);
 }

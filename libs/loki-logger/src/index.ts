@@ -15,6 +15,13 @@ export type {
 } from './loki-logger-options.interface.js';
 export { LokiLogger, LOKI_LOG_LEVELS } from './loki-logger.service.js';
 export { LokiLoggerConfigError } from './loki-logger.errors.js';
+export {
+  createBootstrapLogger,
+  BootstrapLogger,
+  DEFAULT_EXPECTED_BOOT_ERRORS,
+  type BootstrapLoggerOptions,
+  type BootErrorMatcher,
+} from './bootstrap-logger.js';
 export { LokiTransport } from './loki.transport.js';
 export type { LokiShipperStats, LokiDropCounts } from './loki-shipper-stats.js';
 export { LokiHealthIndicator, type LokiHealthOptions } from './loki-health.indicator.js';

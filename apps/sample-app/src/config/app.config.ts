@@ -12,6 +12,8 @@ export interface AppConfig {
   /** Sentinel mode when non-empty; otherwise `redisUrl` (standalone, for development). */
   redisSentinels: string;
   redisMasterName: string;
+  /** How long the Redis clients may take to connect at boot (the lib's default when unset). */
+  redisStartupTimeoutMs: number | undefined;
   redisUrl: string | undefined;
   secretsDir: string;
   lokiUrl: string | undefined;
@@ -113,6 +115,10 @@ export function parseAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     production: nodeEnv === 'production',
     redisSentinels,
     redisMasterName: str('REDIS_MASTER_NAME') ?? 'mymaster',
+    redisStartupTimeoutMs:
+      str('REDIS_STARTUP_TIMEOUT_MS') === undefined
+        ? undefined
+        : int('REDIS_STARTUP_TIMEOUT_MS', 0, 0, 600_000),
     redisUrl,
     secretsDir: str('SECRETS_DIR') ?? '/run/secrets',
     lokiUrl: url('LOKI_URL', ['http:', 'https:']),
