@@ -3,12 +3,15 @@ import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { SecretsModule, SecretsService } from '@bastion/secrets';
-import { RedisSentinelModule, type RedisSentinelModuleOptions } from '@bastion/redis-sentinel';
+import {
+  RedisSentinelModule,
+  RedisUnavailableFilter,
+  type RedisSentinelModuleOptions,
+} from '@bastion/redis-sentinel';
 import { LokiLoggerModule, type LokiLoggerModuleOptions } from '@bastion/loki-logger';
 import { appConfig, type AppConfig } from './config/app.config.js';
 import { appSecrets, type AppSecret } from './config/app-secrets.js';
 import { REDIS_CLIENTS } from './common/redis-clients.js';
-import { RedisUnavailableFilter } from './common/redis-unavailable.filter.js';
 import { HealthController } from './health/health.controller.js';
 import { CacheController } from './cache/cache.controller.js';
 import { CacheService } from './cache/cache.service.js';
@@ -107,6 +110,7 @@ export function loggerOptions(
     JobsService,
     JobsWorker,
     NotificationsService,
+    // Redis outage errors (failover, frozen master) answer 503 + Retry-After instead of 500.
     { provide: APP_FILTER, useClass: RedisUnavailableFilter },
   ],
 })

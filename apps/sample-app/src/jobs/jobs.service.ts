@@ -1,9 +1,13 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { DurableWriteError, InjectRedis, durableWrite } from '@bastion/redis-sentinel';
+import {
+  DurableWriteError,
+  InjectRedis,
+  REDIS_UNAVAILABLE_BODY,
+  durableWrite,
+} from '@bastion/redis-sentinel';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { appConfig, type AppConfig } from '../config/app.config.js';
-import { RETRYABLE_BODY } from '../common/redis-unavailable.filter.js';
 import { JOBS_STREAM, jobKey, type JobStatus, type JobView } from './job.js';
 
 @Injectable()
@@ -35,7 +39,7 @@ export class JobsService {
       const reason = err instanceof DurableWriteError ? err.message : (err as Error).message;
       this.logger.warn({ message: 'job not accepted', jobId: id, reason });
       throw new ServiceUnavailableException({
-        ...RETRYABLE_BODY,
+        ...REDIS_UNAVAILABLE_BODY,
         message: 'the job could not be stored durably right now; it was NOT accepted — retry',
       });
     }
