@@ -69,6 +69,9 @@ describe('sample app boot errors: one JSON line each, typed, exit 1', () => {
       const lookedAt = (failure.error.problems[0].lookedAt as string[]).join(', ');
       expect(lookedAt).toContain(`${secrets.dir}/redis_password`);
       expect(lookedAt).toContain('REDIS_PASSWORD_FILE');
+      // Readable through the logger's key=value rule: what is wrong is not masked as if a value.
+      expect(failure.error.message).toContain('"redis_password" is required but not found');
+      expect(JSON.stringify(failure)).not.toContain('[REDACTED]');
     } finally {
       secrets.remove();
     }

@@ -36,14 +36,14 @@ describe('boot error', () => {
     const message = (error as Error).message;
     expect(message.split('\n')[0]).toBe('3 secrets could not be loaded:');
     expect(message).toContain(
-      `"redis_password": required but not found; looked at: file ${sandbox.dir}/redis_password (not found), ` +
+      `"redis_password" is required but not found; looked at: file ${sandbox.dir}/redis_password (not found), ` +
         'env REDIS_PASSWORD_FILE (not set), env REDIS_PASSWORD (not set)',
     );
     expect(message).toContain(
       `file ${sandbox.dir}/session_secret (not found), env APP_SESSION_FILE (not set), env APP_SESSION (not set)`,
     );
     expect(message).toContain(
-      `"tls_key": required but not found; looked at: file ${sandbox.dir}/tls_key (not found)`,
+      `"tls_key" is required but not found; looked at: file ${sandbox.dir}/tls_key (not found)`,
     );
     expect(message).not.toContain('optional_one');
     expect(message).not.toContain('fine');

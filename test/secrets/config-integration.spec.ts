@@ -72,6 +72,6 @@ describe('@nestjs/config integration (registerAs namespace)', () => {
       }),
     );
     expect(error).toBeInstanceOf(SecretsLoadError);
-    expect((error as Error).message).toContain('"session_secret": required but not found');
+    expect((error as Error).message).toContain('"session_secret" is required but not found');
   });
 });

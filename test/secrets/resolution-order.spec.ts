@@ -104,7 +104,7 @@ describe('resolution order: <dir>/<name> → <ENV>_FILE → <ENV>', () => {
     mkdirSync(`${sandbox.dir}/a_dir`);
     sandbox.env({ A_DIR: 'env-value' });
     await expect(load([{ name: 'a_dir' }])).rejects.toThrow(
-      /"a_dir": invalid: file .*a_dir is a directory, not a file/,
+      /"a_dir" is invalid: file .*a_dir is a directory, not a file/,
     );
   });
 
@@ -113,14 +113,14 @@ describe('resolution order: <dir>/<name> → <ENV>_FILE → <ENV>', () => {
     symlinkSync('loop', `${sandbox.dir}/loop`); // ELOOP: a broken mount, not an absent secret
     sandbox.env({ LOOP: 'env-value' });
     await expect(load([{ name: 'loop' }])).rejects.toThrow(
-      /"loop": invalid: file .*loop cannot be opened \(ELOOP\)/,
+      /"loop" is invalid: file .*loop cannot be opened \(ELOOP\)/,
     );
   });
 
   it('reports a <ENV>_FILE that points nowhere as an error, not as a missing secret', async () => {
     sandbox.env({ OPT_FILE: `${sandbox.root}/nope` });
     await expect(load([{ name: 'opt' }])).rejects.toThrow(
-      /"opt": invalid: file .*nope \(from OPT_FILE\) does not exist/,
+      /"opt" is invalid: file .*nope \(from OPT_FILE\) does not exist/,
     );
   });
 
@@ -137,7 +137,7 @@ describe('resolution order: <dir>/<name> → <ENV>_FILE → <ENV>', () => {
     const error = await rejectionOf(load(secrets));
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(
-      /"token": invalid: file .*token failed validation \(the validator threw Error/,
+      /"token" is invalid: file .*token failed validation \(the validator threw Error/,
     );
     expect((error as Error).message).not.toContain('short-value');
   });

@@ -21,7 +21,7 @@ describe('size cap', () => {
       boot(SecretsModule.forRoot({ directory: sandbox.dir, secrets: [{ name: 'over_cap' }] })),
     );
     expect(error.message).toContain(
-      `"over_cap": invalid: file ${sandbox.dir}/over_cap is larger than the 65536-byte cap`,
+      `"over_cap" is invalid: file ${sandbox.dir}/over_cap is larger than the 65536-byte cap`,
     );
     expect(error.message).not.toContain('bbbbbbbb');
   });

@@ -23,8 +23,10 @@ export class SecretsLoadError extends Error {
   }
 
   private static format(problems: readonly SecretLoadProblem[]): string {
+    // `"name" is ...`, not `"name": ...`: a logger's key=value rule would mask the word after
+    // `"redis_password":`, as it must for a value, and hide what is wrong.
     const lines = problems.map(
-      (problem) => `  - "${problem.name}": ${describeProblem(problem, 'required but not found')}`,
+      (problem) => `  - "${problem.name}" is ${describeProblem(problem, 'required but not found')}`,
     );
     const count = problems.length === 1 ? '1 secret' : `${problems.length} secrets`;
     return `${count} could not be loaded:\n${lines.join('\n')}`;
