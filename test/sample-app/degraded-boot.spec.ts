@@ -33,6 +33,8 @@ describe('sample app booting while the master refuses writes (min-replicas-to-wr
     const refused = await app.request('POST', '/jobs', { payload: 1 });
     expect(refused.status).toBe(503);
     expect(refused.body.retryable).toBe(true);
+    expect(refused.body.code).toBe('REDIS_UNAVAILABLE');
+    expect(refused.headers.get('retry-after')).toBe('1');
 
     for (const r of topo.replicas) await topo.restart(r);
     let id: string | undefined;

@@ -1,10 +1,5 @@
-import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import {
-  DurableWriteError,
-  InjectRedis,
-  REDIS_UNAVAILABLE_BODY,
-  durableWrite,
-} from '@bastion/redis-sentinel';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRedis, durableWrite } from '@bastion/redis-sentinel';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { appConfig, type AppConfig } from '../config/app.config.js';
@@ -36,12 +31,10 @@ export class JobsService {
         { replicas: 1, timeoutMs: this.config.jobAckTimeoutMs },
       );
     } catch (err) {
-      const reason = err instanceof DurableWriteError ? err.message : (err as Error).message;
-      this.logger.warn({ message: 'job not accepted', jobId: id, reason });
-      throw new ServiceUnavailableException({
-        ...REDIS_UNAVAILABLE_BODY,
-        message: 'the job could not be stored durably right now; it was NOT accepted — retry',
-      });
+      // Not accepted: the caller must retry. RedisUnavailableFilter answers 503 + Retry-After for a
+      // DurableWriteError or an outage error; anything else is a bug and stays a 500.
+      this.logger.warn({ message: 'job not accepted', jobId: id, reason: (err as Error).message });
+      throw err;
     }
     return id;
   }
