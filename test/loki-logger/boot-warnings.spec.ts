@@ -11,7 +11,7 @@ const SECRET = 'boot-warnings-secret-value-1';
 const secrets = defineSecrets([{ name: 'api_token', env: SECRET_ENV }] as const);
 
 const NO_SOURCE = /^No SecretRedactionSource is visible to LokiLoggerModule/;
-const BUFFER_HINT = /Pass \{ bufferLogs: true \} to NestFactory\.create/;
+const BUFFER_HINT = /Pass \{ bufferLogs: true \} to NestFactory\.create.*createBootstrapLogger/;
 
 /** Boots the logger next to SecretsModule; the no-source warnings written and whether the secret leaked. */
 async function boot(isGlobal: boolean, extra: Partial<LokiLoggerModuleOptions> = {}) {

@@ -257,7 +257,8 @@ export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShu
       "Nest's boot lines above this one were printed by its default console logger (text, not JSON) " +
         'because this logger was attached afterwards. Pass { bufferLogs: true } to ' +
         'NestFactory.create(AppModule, { bufferLogs: true }): Nest then holds its boot lines and ' +
-        'app.useLogger() writes them through this logger as JSON.',
+        'app.useLogger() writes them through this logger as JSON. For JSON from the very first line, ' +
+        'also pass { logger: createBootstrapLogger(...) } (see the main.ts recipe in the README).',
       ['LokiLogger'],
     );
   }
