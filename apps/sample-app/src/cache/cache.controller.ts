@@ -8,8 +8,24 @@ import {
   Param,
   Put,
 } from '@nestjs/common';
-import { optionalPositiveInt, requireString } from '../common/body-validation.js';
+import * as v from 'valibot';
+import { bodyObject, nonEmptyString, ValibotBodyPipe } from '../common/valibot-body.pipe.js';
 import { CacheService } from './cache.service.js';
+
+const MAX_TTL_SECONDS = 365 * 86_400;
+const ttlMessage = `"ttlSeconds" must be an integer between 1 and ${MAX_TTL_SECONDS}`;
+
+const PutCacheBody = bodyObject({
+  value: nonEmptyString('value', 1_000_000),
+  ttlSeconds: v.optional(
+    v.pipe(
+      v.number(ttlMessage),
+      v.integer(ttlMessage),
+      v.minValue(1, ttlMessage),
+      v.maxValue(MAX_TTL_SECONDS, ttlMessage),
+    ),
+  ),
+});
 
 const KEY_PATTERN = /^[A-Za-z0-9:_.-]{1,200}$/;
 
@@ -26,10 +42,11 @@ export class CacheController {
 
   @Put(':key')
   @HttpCode(204)
-  async put(@Param('key') key: string, @Body() body: unknown): Promise<void> {
-    const value = requireString(body, 'value', { maxLength: 1_000_000 });
-    const ttlSeconds = optionalPositiveInt(body, 'ttlSeconds', 365 * 86_400);
-    await this.cache.set(checkKey(key), value, ttlSeconds);
+  async put(
+    @Param('key') key: string,
+    @Body(new ValibotBodyPipe(PutCacheBody)) body: v.InferOutput<typeof PutCacheBody>,
+  ): Promise<void> {
+    await this.cache.set(checkKey(key), body.value, body.ttlSeconds);
   }
 
   @Get(':key')

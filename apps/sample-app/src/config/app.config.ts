@@ -1,5 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { LOKI_LOG_LEVELS, type LokiLogLevel } from '@bastion/loki-logger';
+import * as v from 'valibot';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -33,7 +34,7 @@ export interface AppConfig {
   jobAckTimeoutMs: number;
 }
 
-const LOG_LEVELS = Object.keys(LOKI_LOG_LEVELS);
+const LOG_LEVELS = Object.keys(LOKI_LOG_LEVELS) as LokiLogLevel[];
 
 /** Thrown at boot with every configuration problem at once. */
 export class AppConfigError extends Error {
@@ -46,93 +47,135 @@ export class AppConfigError extends Error {
   }
 }
 
-function trustProxy(raw: string | undefined): boolean | number | string {
-  if (raw === undefined || raw === 'false') return false;
-  if (raw === 'true') return true;
-  return /^\d+$/.test(raw) ? Number(raw) : raw;
+/** The raw value in a message (never a secret: secrets are files, not these variables). */
+const got = (issue: v.BaseIssue<unknown>): string => JSON.stringify(issue.input);
+
+/** An integer variable within [min, max]. */
+function integer(name: string, min: number, max: number) {
+  const message = (issue: v.BaseIssue<unknown>) =>
+    `${name} must be an integer between ${min} and ${max} (got ${got(issue)})`;
+  return v.pipe(
+    v.string(),
+    v.regex(/^-?\d+$/, message),
+    v.transform(Number),
+    v.minValue(min, message),
+    v.maxValue(max, message),
+  );
 }
+
+/** A URL variable with one of `protocols` and no password in it (passwords live in secret files). */
+function url(name: string, protocols: readonly string[]) {
+  return v.pipe(
+    v.string(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      let parsed: URL;
+      try {
+        parsed = new URL(dataset.value);
+      } catch {
+        addIssue({ message: `${name} is not a valid URL` });
+        return;
+      }
+      if (!protocols.includes(parsed.protocol))
+        addIssue({ message: `${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")` });
+      if (parsed.password)
+        addIssue({ message: `${name} must not carry a password: put it in a secret file instead` });
+    }),
+  );
+}
+
+/** `host:port,host:port,...`: one problem per bad entry. */
+const sentinelList = v.pipe(
+  v.string(),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    for (const entry of dataset.value.split(',')) {
+      const m = /^\s*([^\s:]+):(\d{1,5})\s*$/.exec(entry);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+        addIssue({
+          message: `REDIS_SENTINELS entry "${entry.trim()}" is not host:port (expected e.g. "sentinel-1:26379")`,
+        });
+    }
+  }),
+);
+
+/** Express `trust proxy`: "false", "true", a hop count, or addresses/subnets. */
+const trustProxy = v.pipe(
+  v.string(),
+  v.transform((raw): boolean | number | string =>
+    raw === 'false' ? false : raw === 'true' ? true : /^\d+$/.test(raw) ? Number(raw) : raw,
+  ),
+);
+
+/** The environment, after blank variables were dropped: each unset variable takes its default. */
+const EnvSchema = v.object({
+  PORT: v.optional(integer('PORT', 0, 65535), '3000'),
+  HOST: v.optional(v.string(), '0.0.0.0'),
+  NODE_ENV: v.optional(v.string(), 'development'),
+  REDIS_SENTINELS: v.optional(sentinelList),
+  REDIS_MASTER_NAME: v.optional(v.string(), 'mymaster'),
+  REDIS_STARTUP_TIMEOUT_MS: v.optional(integer('REDIS_STARTUP_TIMEOUT_MS', 0, 600_000)),
+  REDIS_URL: v.optional(url('REDIS_URL', ['redis:', 'rediss:'])),
+  SECRETS_DIR: v.optional(v.string(), '/run/secrets'),
+  LOKI_URL: v.optional(url('LOKI_URL', ['http:', 'https:'])),
+  LOKI_TENANT: v.optional(v.string()),
+  LOKI_USERNAME: v.optional(v.string()),
+  LOG_LEVEL: v.optional(
+    v.pipe(
+      v.string(),
+      v.toLowerCase(),
+      v.picklist(LOG_LEVELS, (i) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${got(i)})`),
+    ),
+    'info',
+  ),
+  LOG_FORMAT: v.optional(
+    v.pipe(
+      v.string(),
+      v.toLowerCase(),
+      v.picklist(['json', 'pretty'], (i) => `LOG_FORMAT must be "json" or "pretty" (got ${got(i)})`),
+    ),
+    'json',
+  ),
+  SERVICE_NAME: v.optional(v.string(), 'sample-app'),
+  TRUST_PROXY: v.optional(trustProxy, 'false'),
+  WORKER_CONCURRENCY: v.optional(integer('WORKER_CONCURRENCY', 1, 256), '4'),
+  JOB_ACK_TIMEOUT_MS: v.optional(integer('JOB_ACK_TIMEOUT_MS', 10, 60_000), '1000'),
+});
 
 /** Parses and validates the environment; collects every problem before throwing one error. */
 export function parseAppConfig(env: NodeJS.ProcessEnv): AppConfig {
-  const problems: string[] = [];
-  const str = (name: string): string | undefined => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = str(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return n;
-  };
-  const url = (name: string, protocols: string[]): string | undefined => {
-    const raw = str(name);
-    if (raw === undefined) return undefined;
-    try {
-      const parsed = new URL(raw);
-      if (!protocols.includes(parsed.protocol)) {
-        problems.push(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
-      }
-      if (parsed.password) {
-        problems.push(`${name} must not carry a password: put it in a secret file instead`);
-      }
-    } catch {
-      problems.push(`${name} is not a valid URL`);
-    }
-    return raw;
-  };
-
-  const nodeEnv = str('NODE_ENV') ?? 'development';
-  const redisSentinels = str('REDIS_SENTINELS') ?? '';
-  for (const entry of redisSentinels ? redisSentinels.split(',') : []) {
-    const m = /^\s*([^\s:]+):(\d{1,5})\s*$/.exec(entry);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
-      problems.push(
-        `REDIS_SENTINELS entry "${entry.trim()}" is not host:port (expected e.g. "sentinel-1:26379")`,
-      );
-    }
+  // Trimmed; a blank variable counts as unset (compose files often pass `VAR=`).
+  const present: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.entries)) {
+    const value = env[key]?.trim();
+    if (value) present[key] = value;
   }
-  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
-  if (!redisSentinels && !redisUrl) {
+  const result = v.safeParse(EnvSchema, present);
+  const problems = result.issues?.map((issue) => issue.message) ?? [];
+  if (!present.REDIS_SENTINELS && !present.REDIS_URL)
     problems.push('set REDIS_SENTINELS (host:port,host:port,...) or, for development, REDIS_URL');
-  }
-  const logLevel = (str('LOG_LEVEL') ?? 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel)) {
-    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
-  }
-  const logFormat = (str('LOG_FORMAT') ?? 'json').toLowerCase();
-  if (logFormat !== 'json' && logFormat !== 'pretty') {
-    problems.push(`LOG_FORMAT must be "json" or "pretty" (got "${logFormat}")`);
-  }
-  const config: AppConfig = {
-    port: int('PORT', 3000, 0, 65535),
-    host: str('HOST') ?? '0.0.0.0',
-    nodeEnv,
-    production: nodeEnv === 'production',
-    redisSentinels,
-    redisMasterName: str('REDIS_MASTER_NAME') ?? 'mymaster',
-    redisStartupTimeoutMs:
-      str('REDIS_STARTUP_TIMEOUT_MS') === undefined
-        ? undefined
-        : int('REDIS_STARTUP_TIMEOUT_MS', 0, 0, 600_000),
-    redisUrl,
-    secretsDir: str('SECRETS_DIR') ?? '/run/secrets',
-    lokiUrl: url('LOKI_URL', ['http:', 'https:']),
-    lokiTenant: str('LOKI_TENANT'),
-    lokiUsername: str('LOKI_USERNAME'),
-    logLevel: logLevel as LokiLogLevel,
-    logFormat: logFormat as LogFormat,
-    serviceName: str('SERVICE_NAME') ?? 'sample-app',
-    trustProxy: trustProxy(str('TRUST_PROXY')),
-    workerConcurrency: int('WORKER_CONCURRENCY', 4, 1, 256),
-    jobAckTimeoutMs: int('JOB_ACK_TIMEOUT_MS', 1000, 10, 60_000),
+  if (!result.success || problems.length > 0) throw new AppConfigError(problems);
+  const e = result.output;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    nodeEnv: e.NODE_ENV,
+    production: e.NODE_ENV === 'production',
+    redisSentinels: e.REDIS_SENTINELS ?? '',
+    redisMasterName: e.REDIS_MASTER_NAME,
+    redisStartupTimeoutMs: e.REDIS_STARTUP_TIMEOUT_MS,
+    redisUrl: e.REDIS_URL,
+    secretsDir: e.SECRETS_DIR,
+    lokiUrl: e.LOKI_URL,
+    lokiTenant: e.LOKI_TENANT,
+    lokiUsername: e.LOKI_USERNAME,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    serviceName: e.SERVICE_NAME,
+    trustProxy: e.TRUST_PROXY,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    jobAckTimeoutMs: e.JOB_ACK_TIMEOUT_MS,
   };
-  if (problems.length > 0) throw new AppConfigError(problems);
-  return config;
 }
 
 /** `ConfigService.get('app')` / `@Inject(appConfig.KEY)`. */

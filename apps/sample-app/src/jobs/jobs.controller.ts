@@ -8,9 +8,15 @@ import {
   Param,
   Post,
 } from '@nestjs/common';
-import { requireObject } from '../common/body-validation.js';
+import * as v from 'valibot';
+import { bodyObject, ValibotBodyPipe } from '../common/valibot-body.pipe.js';
 import type { JobView } from './job.js';
 import { JobsService } from './jobs.service.js';
+
+/** `payload` is any JSON value (null included), but it must be there. */
+const CreateJobBody = bodyObject({
+  payload: v.custom<unknown>((value) => value !== undefined, '"payload" is required (any JSON value)'),
+});
 
 const ID_PATTERN = /^[0-9a-f-]{36}$/;
 
@@ -21,10 +27,10 @@ export class JobsController {
   /** 202 only once the job is stored and a replica acknowledged it; 503 (retryable) otherwise. */
   @Post()
   @HttpCode(202)
-  async create(@Body() body: unknown): Promise<{ id: string }> {
-    const fields = requireObject(body);
-    if (!('payload' in fields)) throw new BadRequestException('"payload" is required (any JSON value)');
-    return { id: await this.jobs.enqueue(fields.payload) };
+  async create(
+    @Body(new ValibotBodyPipe(CreateJobBody)) body: v.InferOutput<typeof CreateJobBody>,
+  ): Promise<{ id: string }> {
+    return { id: await this.jobs.enqueue(body.payload) };
   }
 
   @Get(':id')

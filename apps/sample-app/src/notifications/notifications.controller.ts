@@ -1,8 +1,11 @@
 import { Body, Controller, HttpCode, Post, Sse, type MessageEvent } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { map, type Observable } from 'rxjs';
-import { requireString } from '../common/body-validation.js';
+import * as v from 'valibot';
+import { bodyObject, nonEmptyString, ValibotBodyPipe } from '../common/valibot-body.pipe.js';
 import { NotificationsService } from './notifications.service.js';
+
+const PublishBody = bodyObject({ message: nonEmptyString('message', 10_000) });
 
 @Controller('notifications')
 export class NotificationsController {
@@ -10,8 +13,9 @@ export class NotificationsController {
 
   @Post()
   @HttpCode(202)
-  async publish(@Body() body: unknown): Promise<{ id: string }> {
-    const message = requireString(body, 'message', { maxLength: 10_000 });
+  async publish(
+    @Body(new ValibotBodyPipe(PublishBody)) { message }: v.InferOutput<typeof PublishBody>,
+  ): Promise<{ id: string }> {
     const id = randomUUID();
     await this.notifications.publish({ id, message, publishedAt: new Date().toISOString() });
     return { id };

@@ -1,14 +1,19 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, UnauthorizedException } from '@nestjs/common';
 import { setLogContextUserId } from '@bastion/loki-logger';
 import type { Request } from 'express';
-import { requireString } from '../common/body-validation.js';
+import * as v from 'valibot';
+import { bodyObject, nonEmptyString, ValibotBodyPipe } from '../common/valibot-body.pipe.js';
+
+const SignInBody = bodyObject({ user: nonEmptyString('user', 200) });
 
 @Controller('session')
 export class SessionController {
   @Post()
   @HttpCode(201)
-  async create(@Req() req: Request, @Body() body: unknown): Promise<{ user: string }> {
-    const user = requireString(body, 'user', { maxLength: 200 });
+  async create(
+    @Req() req: Request,
+    @Body(new ValibotBodyPipe(SignInBody)) { user }: v.InferOutput<typeof SignInBody>,
+  ): Promise<{ user: string }> {
     // A new id on sign-in prevents session fixation.
     await new Promise<void>((resolve, reject) =>
       req.session.regenerate((err) => (err ? reject(err) : resolve())),

@@ -1,0 +1,83 @@
+import { AppConfigError, parseAppConfig } from '../../apps/sample-app/src/config/app.config.js';
+
+/** The sample app's environment schema: defaults, blanks, and every problem in one error. */
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    parseAppConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppConfigError);
+    return (error as AppConfigError).problems;
+  }
+  throw new Error('expected an AppConfigError');
+}
+
+describe('sample app configuration', () => {
+  it('takes the defaults for unset and blank variables', () => {
+    const config = parseAppConfig({ REDIS_SENTINELS: 's1:26379,s2:26379', PORT: '  ', LOG_LEVEL: '' });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      nodeEnv: 'development',
+      production: false,
+      redisMasterName: 'mymaster',
+      redisStartupTimeoutMs: undefined,
+      logLevel: 'info',
+      logFormat: 'json',
+      trustProxy: false,
+      workerConcurrency: 4,
+      jobAckTimeoutMs: 1000,
+    });
+  });
+
+  it('converts what it reads: numbers, case, trust proxy', () => {
+    const config = parseAppConfig({
+      REDIS_URL: 'redis://localhost:6380',
+      NODE_ENV: 'production',
+      PORT: '8080',
+      LOG_LEVEL: 'DEBUG',
+      LOG_FORMAT: 'Pretty',
+      TRUST_PROXY: '2',
+      REDIS_STARTUP_TIMEOUT_MS: '1500',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      production: true,
+      logLevel: 'debug',
+      logFormat: 'pretty',
+      trustProxy: 2,
+      redisStartupTimeoutMs: 1500,
+    });
+    expect(parseAppConfig({ REDIS_URL: 'redis://r', TRUST_PROXY: '10.0.0.0/8' }).trustProxy).toBe(
+      '10.0.0.0/8',
+    );
+  });
+
+  it('lists every problem at once', () => {
+    expect(
+      problemsOf({
+        REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2;26379,:1',
+        PORT: '70000',
+        WORKER_CONCURRENCY: 'four',
+        LOG_LEVEL: 'loud',
+        LOG_FORMAT: 'xml',
+        LOKI_URL: 'ftp://user:pw@loki',
+      }),
+    ).toEqual([
+      'PORT must be an integer between 0 and 65535 (got 70000)',
+      'REDIS_SENTINELS entry "sentinel-2;26379" is not host:port (expected e.g. "sentinel-1:26379")',
+      'REDIS_SENTINELS entry ":1" is not host:port (expected e.g. "sentinel-1:26379")',
+      'LOKI_URL must use http: or https: (got "ftp:")',
+      'LOKI_URL must not carry a password: put it in a secret file instead',
+      expect.stringMatching(/^LOG_LEVEL must be one of .*info.* \(got "loud"\)$/),
+      'LOG_FORMAT must be "json" or "pretty" (got "xml")',
+      'WORKER_CONCURRENCY must be an integer between 1 and 256 (got "four")',
+    ]);
+  });
+
+  it('needs Sentinels or, for development, a Redis URL', () => {
+    expect(problemsOf({})).toEqual([
+      'set REDIS_SENTINELS (host:port,host:port,...) or, for development, REDIS_URL',
+    ]);
+    expect(problemsOf({ REDIS_URL: 'not a url' })).toEqual(['REDIS_URL is not a valid URL']);
+  });
+});
