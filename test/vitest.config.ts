@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const lib = (name: string) => fileURLToPath(new URL(`../libs/${name}/src/index.ts`, import.meta.url));
@@ -17,6 +17,8 @@ export default defineConfig({
   test: {
     globals: true,
     include: ['test/**/*.spec.ts'],
+    // Needs root and network namespaces: its own command, `npm run test:partitions`.
+    exclude: [...configDefaults.exclude, 'test/partitions/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores here: each Sentinel topology is six processes, so run at most two files at once.
