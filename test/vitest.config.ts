@@ -2,13 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const lib = (name: string) => fileURLToPath(new URL(`../libs/${name}/src/index.ts`, import.meta.url));
+const lib = (name: string, entry = 'index') =>
+  fileURLToPath(new URL(`../libs/${name}/src/${entry}.ts`, import.meta.url));
 
 export default defineConfig({
   root,
   resolve: {
     // Tests run against the libs' TypeScript sources; the packaging test covers the built output.
+    // A subpath comes before its package: Vite matches `@bastion/secrets` as a prefix too.
     alias: {
+      '@bastion/secrets/config': lib('secrets', 'config'),
       '@bastion/secrets': lib('secrets'),
       '@bastion/redis-sentinel': lib('redis-sentinel'),
       '@bastion/loki-logger': lib('loki-logger'),

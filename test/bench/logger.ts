@@ -111,7 +111,7 @@ async function makeLogger(c: Case): Promise<BenchLogger> {
     },
     flush: () => logger.flush(60_000),
     close: () => logger.onApplicationShutdown(),
-    stats: () => logger.lokiStats(),
+    stats: () => logger.stats(),
   };
 }
 

@@ -65,13 +65,71 @@ describe('LokiLogger option errors', () => {
     expect(err).toBeInstanceOf(LokiLoggerConfigError);
     const { problems, message } = err as LokiLoggerConfigError;
     expect(problems).toEqual([
-      expect.stringMatching(/^service is required: .*e\.g\. service: 'orders'/),
-      expect.stringMatching(
-        /^level "loud" is not a level: use one of fatal, error, warn, info, debug, verbose/,
-      ),
+      'service must be a non-empty string (got ""), the service name on every line and label; e.g. "orders"',
+      'level must be one of fatal, error, warn, info, debug, verbose (got "loud"); e.g. "info"',
       expect.stringMatching(/^loki\.url "loki:3100" is not an http\(s\) URL/),
-      expect.stringMatching(/^loki\.labels: invalid label name "bad-name"/),
+      'loki.labels has an invalid label name "bad-name" (must match [a-zA-Z_][a-zA-Z0-9_]* without a __ prefix); e.g. "bad_name"',
     ]);
     expect(message.split('\n')[0]).toBe('Invalid LokiLoggerModule options:');
+  });
+});
+
+describe('LokiLogger options: no silent defaults', () => {
+  it('reports every out-of-range or mistyped option at once instead of swapping in a default', () => {
+    const problems = problemsOf(() =>
+      createLogger({
+        format: 'yaml' as never,
+        minRedactLength: 0,
+        requestContext: { excludeFromRequestLog: '/health' as never },
+        loki: {
+          url: 'http://loki:3100',
+          batchMaxEntries: 0,
+          batchIntervalMs: Number.NaN,
+          maxBufferBytes: '8MiB' as never,
+          minBackoffMs: 60_000,
+          maxBackoffMs: 30_000,
+          encoding: 'msgpack' as never,
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      'format must be "json" or "pretty" (got "yaml"); e.g. "pretty"',
+      'minRedactLength must be a positive integer (got 0); e.g. 4, or leave it unset for that default',
+      'requestContext.excludeFromRequestLog must be an array of strings (got "/health"); e.g. ["/health*"]',
+      'loki.encoding must be "json" or "protobuf" (got "msgpack"); e.g. "protobuf"',
+      'loki.batchMaxEntries must be a positive integer (got 0); e.g. 5000, or leave it unset for that default',
+      'loki.batchIntervalMs must be a positive integer (got NaN); e.g. 1000, or leave it unset for that default',
+      'loki.maxBufferBytes must be a positive integer (got "8MiB"); e.g. 8388608, or leave it unset for that default',
+      'loki.minBackoffMs (60000) is above loki.maxBackoffMs (30000): the first retry delay cannot exceed the longest one; e.g. minBackoffMs 500 with maxBackoffMs 30000',
+    ]);
+    // Never `path:` (a logger's key=value rule would mask what follows a sensitive-looking key).
+    for (const problem of problems) expect(problem).not.toMatch(/^[\w.[\]]+[:=]/);
+  });
+
+  it('says credentials are set, or of the wrong type, never what they are', () => {
+    const problems = problemsOf(() =>
+      createLogger({
+        loki: {
+          url: 'http://loki:3100',
+          bearerToken: 'tok-secret-1',
+          password: 'pw-secret-1',
+          username: 'u',
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^loki\.bearerToken is set together with loki\.username/),
+    ]);
+    const typed = problemsOf(() =>
+      createLogger({ loki: { url: 'http://loki:3100', username: 'u', password: 12345678 as never } }),
+    );
+    expect(typed[0]).toBe(
+      "loki.password must be a string or a function returning one (got a number); e.g. () => secrets.get('loki_password')",
+    );
+    expect([...problems, ...typed].join('\n')).not.toMatch(/secret-1|12345678/);
+  });
+
+  it('leaves shipping off, unchecked, when loki.url is not set (the documented switch)', () => {
+    expect(() => createLogger({ loki: { url: '', batchMaxEntries: 0 } })).not.toThrow();
   });
 });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import {
   LokiHealthIndicator,
   LokiLogger,
@@ -101,7 +101,7 @@ describe('LokiHealthIndicator', () => {
     healthOptions = { recentDropMs: 1 };
     await fake.refuse();
     logger.log('cannot ship');
-    await waitFor(() => logger.lokiStats()!.consecutiveFailures >= 3, 'three failed pushes');
+    await waitFor(() => logger.stats()!.consecutiveFailures >= 3, 'three failed pushes');
     let r = await check();
     expect(r.status).toBe(200);
     expect(r.body.details.loki).toMatchObject({ status: 'degraded', message: 'Loki unreachable' });
@@ -114,15 +114,15 @@ describe('LokiHealthIndicator', () => {
     expect(r.body.details.loki).toMatchObject({ status: 'down', message: 'Loki unreachable' });
 
     await fake.accept();
-    await waitFor(() => logger.lokiStats()!.bufferedEntries === 0, 'recovery');
+    await waitFor(() => logger.stats()!.bufferedEntries === 0, 'recovery');
     r = await check();
     expect(r.status).toBe(200);
     expect(r.body.details.loki.status).toBe('up');
     // Recovered: `up` carries nothing of the past failure, and the counters agree.
     expect(r.body.details.loki).not.toHaveProperty('lastError');
     expect(r.body.details.loki).not.toHaveProperty('lastFailureAt');
-    expect(logger.lokiStats()!.lastError).toBeUndefined();
-    expect(logger.lokiStats()!.lastFailureAt).toBeGreaterThan(0); // the time stays in the stats
+    expect(logger.stats()!.lastError).toBeUndefined();
+    expect(logger.stats()!.lastFailureAt).toBeGreaterThan(0); // the time stays in the stats
   });
 
   it('probes /ready within its timeout when asked', async () => {
@@ -147,5 +147,27 @@ describe('LokiHealthIndicator', () => {
     await hanging.onApplicationShutdown();
     blackhole.close();
     healthOptions = {};
+  });
+
+  it('answers within 500 ms by default, as every indicator of the libs', async () => {
+    const { createServer } = await import('node:net');
+    const blackhole = createServer(() => {}); // accepts, never answers
+    await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = blackhole.address() as { port: number };
+    const hanging = new LokiLogger({
+      service: 'x',
+      stream: new CaptureStream(),
+      warnIfNoRedactionSource: false,
+      loki: { url: `http://127.0.0.1:${port}` },
+    });
+    const indicator = new LokiHealthIndicator(new HealthIndicatorService(), hanging);
+    const t0 = Date.now();
+    const result = await indicator.isHealthy(undefined, { probeReady: true, failWhenDown: true });
+    const took = Date.now() - t0;
+    expect(result.loki).toMatchObject({ status: 'down', ready: false });
+    expect(took).toBeGreaterThanOrEqual(450);
+    expect(took).toBeLessThan(900);
+    await hanging.onApplicationShutdown();
+    blackhole.close();
   });
 });

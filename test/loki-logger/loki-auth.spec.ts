@@ -122,7 +122,7 @@ describe('Loki credentials', () => {
 
   it('refuses a static half-credential at boot with a typed error naming the option, never the value', () => {
     expect(problems({ password: 'static-pass-1' })).toEqual([
-      expect.stringMatching(/^loki\.password is set but loki\.username is empty.*e\.g\. username: /),
+      expect.stringMatching(/^loki\.password is set but loki\.username is empty.*e\.g\. '123456'/),
     ]);
     expect(problems({ username: 'u' })).toEqual([
       expect.stringMatching(/^loki\.username is set but loki\.password is missing/),

@@ -35,19 +35,19 @@ describe('Loki transport: failures and delivery guarantees', () => {
         if (i % 20 === 19) await sleep(OUTAGE_MS / (total / 20));
       }
       await sleep(Math.max(0, OUTAGE_MS - (Date.now() - started)));
-      const during = logger.lokiStats()!;
+      const during = logger.stats()!;
       expect(during.consecutiveFailures).toBeGreaterThan(0);
       expect(during.retries).toBeGreaterThan(0);
       expect(during.bufferedEntries).toBe(total);
       await fake.accept();
-      await waitFor(() => logger.lokiStats()!.bufferedEntries === 0, 'delivery after the outage', 15_000);
+      await waitFor(() => logger.stats()!.bufferedEntries === 0, 'delivery after the outage', 15_000);
       const got = fake.lines().map((l) => JSON.parse(l).message as string);
       const expected = [
         'before the outage',
         ...Array.from({ length: total }, (_, i) => `during the outage #${i}`),
       ];
       expect(got).toEqual(expected); // all of them, once, in order
-      expect(Object.values(logger.lokiStats()!.dropped).every((n) => n === 0)).toBe(true);
+      expect(Object.values(logger.stats()!.dropped).every((n) => n === 0)).toBe(true);
       await logger.onApplicationShutdown();
     },
   );
@@ -64,11 +64,11 @@ describe('Loki transport: failures and delivery guarantees', () => {
     });
     await fake.refuse();
     for (let i = 0; i < 1000; i++) logger.log(`line #${i}`);
-    let s = logger.lokiStats()!;
+    let s = logger.stats()!;
     expect(s.bufferedEntries).toBe(100);
     expect(s.dropped.bufferFull).toBe(900);
     for (let i = 0; i < 100; i++) logger.log(`wide #${i}`, { pad: 'x'.repeat(1000) });
-    s = logger.lokiStats()!;
+    s = logger.stats()!;
     expect(s.bufferedBytes).toBeLessThanOrEqual(20_000);
     expect(s.dropped.bufferFull).toBeGreaterThan(1000);
     // Reported once (rate-limited), not once per dropped line.
@@ -78,7 +78,7 @@ describe('Loki transport: failures and delivery guarantees', () => {
     const got = fake.lines().map((l) => JSON.parse(l).message as string);
     // Drop-oldest: what arrives is the newest lines, ending with the last one logged.
     expect(got.at(-1)).toBe('wide #99');
-    expect(got.length + logger.lokiStats()!.dropped.bufferFull).toBe(1100);
+    expect(got.length + logger.stats()!.dropped.bufferFull).toBe(1100);
     await logger.onApplicationShutdown();
   });
 
@@ -88,7 +88,7 @@ describe('Loki transport: failures and delivery guarantees', () => {
     // of the buffer while it is being sent; Loki accepts it, so they count as sent, not dropped.
     for (let i = 0; i < 1000; i++) logger.log(`burst #${i}`);
     expect(await logger.flush(5000)).toBe(true);
-    const s = logger.lokiStats()!;
+    const s = logger.stats()!;
     expect(s.sent).toBe(fake.entries.length);
     expect(s.sent + s.dropped.bufferFull).toBe(1000);
     expect(
@@ -110,7 +110,7 @@ describe('Loki transport: failures and delivery guarantees', () => {
     for (let i = 0; i < 5; i++) logger.log(`doomed #${i}`);
     expect(await logger.flush(3000)).toBe(true);
     expect(fake.pushes).toHaveLength(1);
-    expect(logger.lokiStats()!.dropped.badRequest).toBe(5);
+    expect(logger.stats()!.dropped.badRequest).toBe(5);
     expect(diagnostics.text()).toMatch(/dropped 5 lines \[badRequest\]: Loki answered 400/);
     fake.failNext({ kind: 'status', status: 413, body: 'request body too large' });
     logger.log('too large');
@@ -119,7 +119,7 @@ describe('Loki transport: failures and delivery guarantees', () => {
     await logger.flush(3000);
     expect(fake.pushes.map((p) => p.status)).toEqual([400, 413, 204]);
     expect(fake.pushes[2]!.entries).toBe(1); // only the new line: nothing old came back
-    expect(logger.lokiStats()!.dropped).toMatchObject({ badRequest: 5, tooLarge: 1 });
+    expect(logger.stats()!.dropped).toMatchObject({ badRequest: 5, tooLarge: 1 });
     await logger.onApplicationShutdown();
   });
 
@@ -133,7 +133,7 @@ describe('Loki transport: failures and delivery guarantees', () => {
     const wait = fake.pushes[2]!.at - fake.pushes[1]!.at;
     expect(wait).toBeGreaterThanOrEqual(950);
     expect(fake.lines()).toHaveLength(1);
-    expect(logger.lokiStats()!.retries).toBe(2);
+    expect(logger.stats()!.retries).toBe(2);
     await logger.onApplicationShutdown();
   });
 
@@ -151,8 +151,8 @@ describe('Loki transport: failures and delivery guarantees', () => {
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(fake.lines()).toHaveLength(1);
     // The aborted push counted as a failure; the accepted retry cleared `lastError` (current trouble only).
-    expect(logger.lokiStats()).toMatchObject({ retries: 1, consecutiveFailures: 0, lastError: undefined });
-    expect(logger.lokiStats()!.lastFailureAt).toBeGreaterThanOrEqual(t0);
+    expect(logger.stats()).toMatchObject({ retries: 1, consecutiveFailures: 0, lastError: undefined });
+    expect(logger.stats()!.lastFailureAt).toBeGreaterThanOrEqual(t0);
     await logger.onApplicationShutdown();
   });
 
@@ -177,7 +177,7 @@ describe('Loki transport: failures and delivery guarantees', () => {
     await logger.flush(3000);
     expect(fake.pushes.at(-1)).toMatchObject({ status: 204, withMetadata: 0 });
     expect(diagnostics.text().match(/does not accept structured metadata/g)).toHaveLength(1);
-    expect(logger.lokiStats()).toMatchObject({ structuredMetadata: false, dropped: { badRequest: 0 } });
+    expect(logger.stats()).toMatchObject({ structuredMetadata: false, dropped: { badRequest: 0 } });
     await logger.onApplicationShutdown();
 
     // Loki <= 2.8 words its 400 without naming structured metadata: the fallback still happens.
@@ -187,14 +187,14 @@ describe('Loki transport: failures and delivery guarantees', () => {
     runWithLogContext({ requestId: 'r-old' }, () => old.logger.log('old decoder'));
     expect(await old.logger.flush(3000)).toBe(true);
     expect(fake.pushes.map((p) => p.status)).toEqual([400, 204]);
-    expect(old.logger.lokiStats()).toMatchObject({ structuredMetadata: false, dropped: { badRequest: 0 } });
+    expect(old.logger.stats()).toMatchObject({ structuredMetadata: false, dropped: { badRequest: 0 } });
     await old.logger.onApplicationShutdown();
 
     // Forced on: no fallback, the 400 is final (and counted).
     const forced = createLogger({ loki: { url: fake.url, structuredMetadata: 'always' } });
     runWithLogContext({ requestId: 'r-forced' }, () => forced.logger.log('forced'));
     await forced.logger.flush(3000);
-    expect(forced.logger.lokiStats()).toMatchObject({ structuredMetadata: true, dropped: { badRequest: 1 } });
+    expect(forced.logger.stats()).toMatchObject({ structuredMetadata: true, dropped: { badRequest: 1 } });
     await forced.logger.onApplicationShutdown();
   });
 
@@ -210,10 +210,10 @@ describe('Loki transport: failures and delivery guarantees', () => {
     const t0 = Date.now();
     await stuck.logger.onApplicationShutdown();
     expect(Date.now() - t0).toBeLessThan(1500);
-    expect(stuck.logger.lokiStats()!.dropped.shutdown).toBe(1);
+    expect(stuck.logger.stats()!.dropped.shutdown).toBe(1);
     expect(stuck.diagnostics.text()).toMatch(/shutdown: 1 lines not delivered/);
     stuck.logger.log('after shutdown'); // still reaches stdout, counted for Loki
     expect(stuck.out.text()).toContain('after shutdown');
-    expect(stuck.logger.lokiStats()!.dropped.shutdown).toBe(2);
+    expect(stuck.logger.stats()!.dropped.shutdown).toBe(2);
   });
 });

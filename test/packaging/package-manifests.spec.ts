@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import semver from 'semver';
 import { LibPacker, workspace } from './consumer-app.js';
 
@@ -63,6 +63,48 @@ describe.each(LIBS)('%s as published', (lib) => {
     const words = new Set(line!.split(/\s+/));
     const required = Object.keys(peerDependencies).filter((p) => !peerDependenciesMeta[p]?.optional);
     expect(required.filter((p) => !words.has(p))).toEqual([]);
+  });
+});
+
+/** Every package a built module imports, following its relative imports through `dist/`. */
+function importedPackages(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const [, spec] of source.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+      if (spec!.startsWith('.')) visit(join(dirname(file), spec!));
+      else
+        packages.add(spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!);
+    }
+  };
+  visit(entry);
+  return packages;
+}
+
+describe('optional integrations stay optional (Terminus style)', () => {
+  it('@bastion/secrets: the main entry never loads @nestjs/config; the ./config subpath does', async () => {
+    const dir = join(workspace, 'libs/secrets');
+    const { files } = await packer.pack('libs/secrets');
+    expect(files).toEqual(expect.arrayContaining(['dist/config.js', 'dist/config.d.ts']));
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      exports: Record<string, { import?: string; types?: string }>;
+    } & Manifest;
+    expect(pkg.exports['./config']).toMatchObject({
+      import: './dist/config.js',
+      types: './dist/config.d.ts',
+    });
+    expect(pkg.peerDependenciesMeta?.['@nestjs/config']?.optional).toBe(true);
+    expect(importedPackages(join(dir, 'dist/index.js'))).not.toContain('@nestjs/config');
+    expect(importedPackages(join(dir, 'dist/config.js'))).toContain('@nestjs/config');
+  });
+
+  it('@bastion/loki-logger never loads @bastion/secrets: it is an optional peer, met through a Symbol.for() key', () => {
+    const dir = join(workspace, 'libs/loki-logger');
+    expect(manifest(dir).peerDependenciesMeta?.['@bastion/secrets']?.optional).toBe(true);
+    expect(importedPackages(join(dir, 'dist/index.js'))).not.toContain('@bastion/secrets');
   });
 });
 

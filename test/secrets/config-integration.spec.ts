@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
-import { registerSecretsConfig, SecretsLoadError } from '@bastion/secrets';
+import { SecretsLoadError } from '@bastion/secrets';
+import { registerSecretsConfig } from '@bastion/secrets/config';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigModule, ConfigService, type ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';

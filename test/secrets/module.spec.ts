@@ -1,4 +1,12 @@
-import { SecretRedactionSource, SecretsModule, SecretsService } from '@bastion/secrets';
+import {
+  SECRET_REDACTION_SOURCE,
+  SECRETS_MODULE_OPTIONS,
+  SecretsModule,
+  SecretsService,
+  type SecretRedactionSource,
+  type SecretsModuleOptions,
+  type SecretsOptionsFactory,
+} from '@bastion/secrets';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CaptureLogger } from './support/capture-logger.js';
@@ -54,16 +62,16 @@ describe('SecretsModule wiring', () => {
     const typed = app.get<SecretsService<'redis_password'>>(SecretsService);
     // @ts-expect-error: with a typed service an undeclared name is a compile error (and a runtime one).
     expect(() => typed.get('redis_pasword')).toThrow('Secret "redis_pasword" is not declared');
-    expect(app.get(SecretRedactionSource)).toBe(app.get(SecretsService));
-    expect(app.get(SecretRedactionSource).values()).toEqual(['async-value']);
+    expect(app.get(SECRET_REDACTION_SOURCE)).toBe(app.get(SecretsService));
+    expect(app.get<SecretRedactionSource>(SECRET_REDACTION_SOURCE).values()).toEqual(['async-value']);
     await app.close();
   });
 
   it('forRootAsync with useClass', async () => {
     @Injectable()
-    class SecretsOptionsFactory {
+    class AppSecretsOptions implements SecretsOptionsFactory {
       constructor(@Inject('DIR') private readonly dir: string) {}
-      create() {
+      createSecretsOptions(): SecretsModuleOptions {
         return { directory: this.dir, secrets: [{ name: 'redis_password' }] };
       }
     }
@@ -72,10 +80,15 @@ describe('SecretsModule wiring', () => {
       readonly kind = 'dir';
     }
     const app = await NestFactory.createApplicationContext(
-      { imports: [SecretsModule.forRootAsync({ imports: [DirModule], useClass: SecretsOptionsFactory })] },
+      { imports: [SecretsModule.forRootAsync({ imports: [DirModule], useClass: AppSecretsOptions })] },
       { logger: new CaptureLogger(), abortOnError: false },
     );
     expect(app.get(SecretsService).get('redis_password')).toBe('async-value');
+    // The options as the factory gave them, under the exported token.
+    expect(app.get(SECRETS_MODULE_OPTIONS)).toEqual({
+      directory: sandbox.dir,
+      secrets: [{ name: 'redis_password' }],
+    });
     await app.close();
   });
 });

@@ -1,8 +1,8 @@
 import { unlinkSync } from 'node:fs';
 import { inspect } from 'node:util';
+import { registerSecretsConfig } from '@bastion/secrets/config';
 import {
-  registerSecretsConfig,
-  SecretRedactionSource,
+  SECRET_REDACTION_SOURCE,
   SecretsHealthIndicator,
   SecretsModule,
   SecretsService,
@@ -22,6 +22,15 @@ const ENV_VALUE = 'PlainEnv-S3cret-55e1b7f2';
 const ROTATED_VALUE = 'Rotated-S3cret-0b9e7c12';
 const INVALID_VALUE = 'Bad-S3cret-invalid-a1f3';
 const BINARY = Buffer.from('Binary-S3cret-c4d2e8f0');
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a throw');
+}
 
 describe('no secret value in any captured output', () => {
   let sandbox: SecretsSandbox;
@@ -77,7 +86,7 @@ describe('no secret value in any captured output', () => {
     expect(service.get('api_token')).toBe(ENV_FILE_VALUE);
     expect(config.get('secrets.session_secret')).toBe(ENV_VALUE);
     expect(service.getBuffer('keystore')!.equals(BINARY)).toBe(true);
-    expect(app.get(SecretRedactionSource).values()).toEqual(
+    expect(app.get(SECRET_REDACTION_SOURCE).values()).toEqual(
       expect.arrayContaining([DIR_VALUE, ENV_FILE_VALUE, ENV_VALUE]),
     );
 
@@ -88,7 +97,7 @@ describe('no secret value in any captured output', () => {
         `${service}`,
         JSON.stringify(service),
         inspect(service, { depth: Infinity, showHidden: true }),
-        inspect(app.get(SecretRedactionSource), { depth: Infinity }),
+        inspect(app.get(SECRET_REDACTION_SOURCE), { depth: Infinity }),
         JSON.stringify(config.get('secrets')),
         inspect(config.get('secrets'), { depth: Infinity, showHidden: true }),
         inspect(config, { depth: Infinity }),
@@ -96,8 +105,20 @@ describe('no secret value in any captured output', () => {
         inspect(options, { depth: Infinity }),
         JSON.stringify(service.describe()),
         JSON.stringify(service.source('db_password')),
+        JSON.stringify(service.stats()),
+        inspect(service.stats(), { depth: Infinity }),
+        inspect(indicator, { depth: Infinity, showHidden: true }),
+        JSON.stringify(indicator),
       );
     snapshot('after boot');
+    // Errors thrown while serving: a value passed where a name belongs is never echoed back.
+    for (const error of [
+      thrown(() => service.get(DIR_VALUE as never)),
+      thrown(() => service.getOrThrow('nope' as never)),
+      thrown(() => SecretsModule.forRoot({ ...options, maxBytes: 0 })),
+    ]) {
+      captured.push(String(error), inspect(error, { depth: Infinity }), JSON.stringify(error));
+    }
     captured.push(JSON.stringify(await healthCheck.check([() => indicator.isHealthy()])));
 
     // Rotation: one valid swap, then invalid content (the validator throws with the value in its message).

@@ -1,4 +1,5 @@
-import { registerSecretsConfig, SecretsModule, SecretsService } from '@bastion/secrets';
+import { SecretsModule, SecretsService } from '@bastion/secrets';
+import { registerSecretsConfig } from '@bastion/secrets/config';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { CaptureLogger } from './support/capture-logger.js';

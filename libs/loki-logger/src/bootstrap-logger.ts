@@ -1,8 +1,9 @@
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { RuntimeException } from '@nestjs/core/errors/exceptions/runtime.exception.js';
 import type { Writable } from 'node:stream';
-import type { LokiLoggerModuleOptions, LokiLogLevel } from './loki-logger-options.interface.js';
-import { LOKI_LOG_LEVELS, LokiLogger } from './loki-logger.service.js';
+import { isLokiLogLevel } from './log-levels.js';
+import type { LokiLoggerModuleOptions } from './loki-logger-options.interface.js';
+import { LokiLogger } from './loki-logger.service.js';
 
 /**
  * Names of the typed boot errors of the `@bastion` libs. Their message says what is wrong and what
@@ -10,6 +11,7 @@ import { LOKI_LOG_LEVELS, LokiLogger } from './loki-logger.service.js';
  */
 export const DEFAULT_EXPECTED_BOOT_ERRORS: readonly string[] = [
   'SecretsLoadError',
+  'SecretsConfigError',
   'RedisSentinelConfigError',
   'RedisSentinelUnavailableError',
   'RedisSentinelStartupError',
@@ -64,7 +66,7 @@ export class BootstrapLogger implements LoggerService {
     this.logger = new LokiLogger({
       ...rest,
       stream: this.stream,
-      level: level !== undefined && Object.hasOwn(LOKI_LOG_LEVELS, level) ? (level as LokiLogLevel) : 'info',
+      level: isLokiLogLevel(level) ? level : 'info',
     });
     this.expectedNames = new Set([
       ...DEFAULT_EXPECTED_BOOT_ERRORS,

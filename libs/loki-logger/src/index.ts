@@ -1,19 +1,21 @@
 export { LokiLoggerModule } from './loki-logger.module.js';
-export {
-  LOKI_LOGGER_OPTIONS,
-  LOKI_LOGGER_OPTIONS_TYPE,
-  LOKI_LOGGER_ASYNC_OPTIONS_TYPE,
+export type {
+  LokiLoggerModuleAsyncOptions,
+  LokiLoggerModuleForRootOptions,
+  LokiLoggerOptionsFactory,
 } from './loki-logger.module-definition.js';
+export { LOKI_LOGGER_OPTIONS } from './loki-logger.module-definition.js';
+export { LOKI_LOGGER_MODULE_OPTIONS } from './loki-logger.constants.js';
 export type {
   LokiLoggerModuleOptions,
   LokiShippingOptions,
   RequestContextOptions,
   LokiLoggerFormat,
-  LokiLogLevel,
   LokiEncoding,
   StructuredMetadataMode,
 } from './loki-logger-options.interface.js';
-export { LokiLogger, LOKI_LOG_LEVELS } from './loki-logger.service.js';
+export { LOKI_LOG_LEVELS, type LokiLogLevel } from './log-levels.js';
+export { LokiLogger } from './loki-logger.service.js';
 export { LokiLoggerConfigError } from './loki-logger.errors.js';
 export {
   createBootstrapLogger,
@@ -22,7 +24,7 @@ export {
   type BootstrapLoggerOptions,
   type BootErrorMatcher,
 } from './bootstrap-logger.js';
-export { LokiTransport } from './loki.transport.js';
+export { LokiTransport, type LokiTransportIdentity } from './loki.transport.js';
 export type { LokiShipperStats, LokiDropCounts } from './loki-shipper-stats.js';
 export { LokiHealthIndicator, type LokiHealthOptions } from './loki-health.indicator.js';
 export { RequestContextMiddleware } from './request-context.middleware.js';
@@ -34,5 +36,6 @@ export {
   type LogContextInit,
   type LogContextState,
 } from './log-context.js';
+export { SECRET_REDACTION_SOURCE, type SecretRedactionSource } from './secret-redaction-source.js';
 export { DEFAULT_REDACT_KEYS } from './secret-redactor.js';
 export type { LineRecord, SerializedError } from './log-line.format.js';

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { LokiLogger } from './loki-logger.service.js';
 
+/** Deadline of one health check: well under the 1 s default `timeoutSeconds` of a Kubernetes probe. */
+const DEFAULT_HEALTH_TIMEOUT_MS = 500;
+
 /** Options of `LokiHealthIndicator.isHealthy()`. */
 export interface LokiHealthOptions {
   /**
@@ -9,17 +12,21 @@ export interface LokiHealthOptions {
    * while logs cannot be shipped (stdout still has them), so the state is `degraded` (HTTP 200).
    * Set `true` only on a dedicated check that must not pass without Loki.
    */
-  failWhenDown?: boolean;
+  readonly failWhenDown?: boolean;
   /** Failed pushes in a row that mean "Loki is down". Default: `3` (a single failure is retried). */
-  failureThreshold?: number;
+  readonly failureThreshold?: number;
   /** Also GET Loki's `/ready`. Default: `false` (gateways often do not expose it). */
-  probeReady?: boolean;
-  /** Answer within this many ms, whatever Loki does. Default: `1000`. */
-  timeoutMs?: number;
+  readonly probeReady?: boolean;
+  /**
+   * Answer within this many ms, whatever Loki does (it bounds the `/ready` probe; the counters are
+   * read at once). Default: `500`, under the 1 s default timeout of a Kubernetes probe, with room
+   * for the other indicators.
+   */
+  readonly timeoutMs?: number;
   /** Buffer fill (0..1) from which the state is `degraded`. Default: `0.5`. */
-  degradedFill?: number;
+  readonly degradedFill?: number;
   /** Drops within this window (ms) make the state `degraded`. Default: `60000`. */
-  recentDropMs?: number;
+  readonly recentDropMs?: number;
 }
 
 /**
@@ -40,7 +47,7 @@ export class LokiHealthIndicator {
     const session = this.health.check(key);
     const loki = this.logger.loki;
     if (loki === undefined) return session.up({ shipping: 'off' });
-    const timeoutMs = options.timeoutMs ?? 1000;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
     let ready: { ready: boolean; detail: string } | undefined;
     if (options.probeReady) ready = await loki.ready(timeoutMs);
     const s = loki.stats();

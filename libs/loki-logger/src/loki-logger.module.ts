@@ -2,7 +2,9 @@ import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { WINSTON_MODULE_NEST_PROVIDER, WINSTON_MODULE_PROVIDER } from 'nest-winston';
 import type { LokiLoggerModuleOptions } from './loki-logger-options.interface.js';
-import { LOKI_LOGGER_OPTIONS, LokiLoggerConfigurableModule } from './loki-logger.module-definition.js';
+import { resolveLokiLoggerOptions, type ResolvedLokiLoggerOptions } from './loki-logger-options.resolver.js';
+import { LOKI_LOGGER_MODULE_OPTIONS, LOKI_LOGGER_RESOLVED_OPTIONS } from './loki-logger.constants.js';
+import { LokiLoggerConfigurableModule } from './loki-logger.module-definition.js';
 import { LokiLogger } from './loki-logger.service.js';
 import { LokiHealthIndicator } from './loki-health.indicator.js';
 import { RequestContextMiddleware } from './request-context.middleware.js';
@@ -19,6 +21,11 @@ import { RequestContextMiddleware } from './request-context.middleware.js';
  */
 @Module({
   providers: [
+    {
+      provide: LOKI_LOGGER_RESOLVED_OPTIONS,
+      useFactory: (options: LokiLoggerModuleOptions) => resolveLokiLoggerOptions(options),
+      inject: [LOKI_LOGGER_MODULE_OPTIONS],
+    },
     LokiLogger,
     RequestContextMiddleware,
     HealthIndicatorService,
@@ -40,12 +47,12 @@ import { RequestContextMiddleware } from './request-context.middleware.js';
   ],
 })
 export class LokiLoggerModule extends LokiLoggerConfigurableModule implements NestModule {
-  constructor(@Inject(LOKI_LOGGER_OPTIONS) private readonly options: LokiLoggerModuleOptions) {
+  constructor(@Inject(LOKI_LOGGER_RESOLVED_OPTIONS) private readonly options: ResolvedLokiLoggerOptions) {
     super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    if (this.options.requestContext?.enabled === false) return;
+    if (!this.options.requestContext.enabled) return;
     consumer.apply(RequestContextMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

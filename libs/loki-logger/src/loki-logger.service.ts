@@ -7,28 +7,20 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { SecretRedactionSource } from '@bastion/secrets';
+import { inspect } from 'node:util';
 import { createLogger, type Logger } from 'winston';
 import { LINE_META, LogLineFormat } from './log-line.format.js';
-import type { LokiLogLevel, LokiLoggerModuleOptions } from './loki-logger-options.interface.js';
-import { LokiLoggerConfigError } from './loki-logger.errors.js';
-import { LOKI_LOGGER_OPTIONS } from './loki-logger.module-definition.js';
+import { LOKI_LOG_LEVEL_NAMES, LOKI_LOG_LEVELS, type LokiLogLevel } from './log-levels.js';
+import type { LokiLoggerModuleOptions } from './loki-logger-options.interface.js';
+import { resolveLokiLoggerOptions, type ResolvedLokiLoggerOptions } from './loki-logger-options.resolver.js';
+import { LOKI_LOGGER_RESOLVED_OPTIONS } from './loki-logger.constants.js';
 import type { LokiShipperStats } from './loki-shipper-stats.js';
-import { LokiTransport, lokiShippingProblems } from './loki.transport.js';
+import { LokiTransport } from './loki.transport.js';
 import { isNestAppLogger, nestBootLinesUnbuffered, nestConsolePrinted } from './nest-boot-logs.js';
 import { PrettyLineRenderer } from './pretty-line.js';
-import { DEFAULT_REDACT_KEYS, SecretRedactor } from './secret-redactor.js';
+import { SECRET_REDACTION_SOURCE, type SecretRedactionSource } from './secret-redaction-source.js';
+import { SecretRedactor } from './secret-redactor.js';
 import { StdoutTransport } from './stdout.transport.js';
-
-/** winston levels, most severe first; Nest's `log` is written as `info`. */
-export const LOKI_LOG_LEVELS: Record<LokiLogLevel, number> = {
-  fatal: 0,
-  error: 1,
-  warn: 2,
-  info: 3,
-  debug: 4,
-  verbose: 5,
-};
 
 const NEST_TO_WINSTON: Record<LogLevel, LokiLogLevel> = {
   fatal: 'fatal',
@@ -54,6 +46,8 @@ export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShu
   /** The Loki shipper, when `loki.url` is configured. */
   readonly loki: LokiTransport | undefined;
   private readonly redactor: SecretRedactor;
+  private readonly service: string;
+  private readonly env: string;
   private readonly unsubscribe: (() => void) | undefined;
   private maxLevel: number;
   /** No registry was injected and the app did not opt out: warn once at init. */
@@ -61,66 +55,61 @@ export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShu
   /** Nest's boot lines went to its text console when this logger was built: hint once when attached. */
   private bootHintPending: boolean;
 
+  /**
+   * @param options the module options, checked here when given by hand (`new LokiLogger({...})`):
+   *   invalid ones throw one `LokiLoggerConfigError` listing every problem
+   * @param redactionSource the secrets registry (`SECRET_REDACTION_SOURCE`: `@bastion/secrets`'
+   *   `SecretsService`, or any object with `values()` and `subscribe()`)
+   */
   constructor(
-    @Inject(LOKI_LOGGER_OPTIONS) options: LokiLoggerModuleOptions,
-    @Optional() redactionSource?: SecretRedactionSource,
+    @Inject(LOKI_LOGGER_RESOLVED_OPTIONS) options: LokiLoggerModuleOptions | ResolvedLokiLoggerOptions,
+    @Optional() @Inject(SECRET_REDACTION_SOURCE) redactionSource?: SecretRedactionSource,
   ) {
-    const level = options?.level ?? 'info';
-    const env = options?.env ?? process.env.NODE_ENV ?? 'development';
-    const problems: string[] = [];
-    if (!options?.service)
-      problems.push("service is required: the service name on every line and label, e.g. service: 'orders'");
-    if (!Object.hasOwn(LOKI_LOG_LEVELS, level))
-      problems.push(
-        `level "${level}" is not a level: use one of ${Object.keys(LOKI_LOG_LEVELS).join(', ')}, e.g. level: 'info'`,
-      );
-    if (options?.loki?.url) {
-      // A missing service is reported above, not again as an empty `service_name` label.
-      const identity = { service: options.service || 'unset', env };
-      problems.push(...lokiShippingProblems(options.loki, identity));
-    }
-    if (problems.length > 0) throw new LokiLoggerConfigError(problems);
+    const resolved = resolveLokiLoggerOptions(options);
+    const { level, env, service } = resolved;
+    this.service = service;
+    this.env = env;
     // Static credentials are masked too (function-valued ones come from the secrets registry).
-    const credentials = [options.loki?.password, options.loki?.bearerToken].filter(
+    const credentials = [resolved.loki?.password, resolved.loki?.bearerToken].filter(
       (v): v is string => typeof v === 'string' && v.length > 0,
     );
-    this.redactor = new SecretRedactor(
-      options.redactKeys ?? DEFAULT_REDACT_KEYS,
-      options.redactCensor ?? '[REDACTED]',
-      options.minRedactLength ?? 4,
-      [...(options.redactValues ?? []), ...credentials],
-    );
+    this.redactor = new SecretRedactor(resolved.redactKeys, resolved.redactCensor, resolved.minRedactLength, [
+      ...resolved.redactValues,
+      ...credentials,
+    ]);
     if (redactionSource) {
       const refresh = (): void => this.redactor.setValues(redactionSource.values());
       refresh();
       // Rebuild the matcher only when the registry changes, never per line.
       this.unsubscribe = redactionSource.subscribe(refresh);
     }
-    const stream = options.stream ?? process.stdout;
-    const format = options.format ?? (process.env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json');
+    const stream = resolved.stream;
     const pretty =
-      format === 'pretty'
-        ? new PrettyLineRenderer(
-            this.redactor,
-            options.colors ?? (!process.env.NO_COLOR && (stream as { isTTY?: boolean }).isTTY === true),
-          )
-        : undefined;
-    this.loki = options.loki?.url
-      ? new LokiTransport(options.loki, { service: options.service, env })
-      : undefined;
+      resolved.format === 'pretty' ? new PrettyLineRenderer(this.redactor, resolved.colors) : undefined;
+    this.loki = resolved.loki ? new LokiTransport(resolved.loki, { service, env }) : undefined;
     this.winston = createLogger({
-      levels: LOKI_LOG_LEVELS,
+      levels: { ...LOKI_LOG_LEVELS },
       level,
-      format: new LogLineFormat(options.service, env, this.redactor),
+      format: new LogLineFormat(service, env, this.redactor),
       transports: this.loki
         ? [new StdoutTransport(stream, pretty), this.loki]
         : [new StdoutTransport(stream, pretty)],
       exitOnError: false,
     });
     this.maxLevel = LOKI_LOG_LEVELS[level];
-    this.warnNoRedactionSource = !redactionSource && options.warnIfNoRedactionSource !== false;
+    this.warnNoRedactionSource = !redactionSource && resolved.warnIfNoRedactionSource;
     // Read now, while Nest builds the app: whether `bufferLogs` holds its boot lines.
     this.bootHintPending = nestBootLinesUnbuffered();
+  }
+
+  /** What `JSON.stringify()` shows: the identity and the shipper's counters, never a credential. */
+  toJSON(): { service: string; env: string; level: string; loki: LokiShipperStats | undefined } {
+    return { service: this.service, env: this.env, level: this.winston.level, loki: this.stats() };
+  }
+
+  /** What `util.inspect()` (and `console.log`) shows: the same as `toJSON()`. */
+  [inspect.custom](): string {
+    return `LokiLogger ${inspect(this.toJSON(), { breakLength: Infinity, depth: 4 })}`;
   }
 
   /** Called by Nest only (not for `new LokiLogger()`): the module could not see a secrets registry. */
@@ -165,7 +154,7 @@ export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShu
   setLogLevels(levels: LogLevel[]): void {
     let max = -1;
     for (const l of levels) max = Math.max(max, LOKI_LOG_LEVELS[NEST_TO_WINSTON[l]] ?? -1);
-    const name = (Object.keys(LOKI_LOG_LEVELS) as LokiLogLevel[]).find((k) => LOKI_LOG_LEVELS[k] === max);
+    const name = LOKI_LOG_LEVEL_NAMES[max];
     this.maxLevel = max;
     this.winston.silent = name === undefined;
     if (name) this.winston.level = name;
@@ -177,8 +166,13 @@ export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShu
   }
 
   /** Counters of the Loki shipper (`undefined` when shipping is off). */
-  lokiStats(): LokiShipperStats | undefined {
+  stats(): LokiShipperStats | undefined {
     return this.loki?.stats();
+  }
+
+  /** @deprecated Use `stats()` (the same counters). */
+  lokiStats(): LokiShipperStats | undefined {
+    return this.stats();
   }
 
   /** Sends what the Loki shipper holds; `true` when everything left in time. */

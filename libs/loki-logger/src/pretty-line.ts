@@ -1,8 +1,9 @@
 import { inspect } from 'node:util';
+import type { LokiLogLevel } from './log-levels.js';
 import type { LineRecord } from './log-line.format.js';
 import type { SecretRedactor } from './secret-redactor.js';
 
-const COLORS: Record<string, string> = {
+const COLORS: Readonly<Record<LokiLogLevel, string>> = {
   fatal: '\x1b[35;1m',
   error: '\x1b[31m',
   warn: '\x1b[33m',
@@ -34,7 +35,7 @@ export class PrettyLineRenderer {
   render(rec: LineRecord): string {
     const c = this.colors;
     const level = rec.level.toUpperCase().padEnd(7);
-    let out = `${c ? DIM : ''}${rec.timestamp.slice(11, 23)}${c ? RESET : ''} ${c ? (COLORS[rec.level] ?? '') : ''}${level}${c ? RESET : ''}`;
+    let out = `${c ? DIM : ''}${rec.timestamp.slice(11, 23)}${c ? RESET : ''} ${c ? (COLORS[rec.level as LokiLogLevel] ?? '') : ''}${level}${c ? RESET : ''}`;
     if (rec.context) out += ` ${c ? '\x1b[33m' : ''}[${rec.context}]${c ? RESET : ''}`;
     out += ` ${rec.message}`;
     const ids: string[] = [];

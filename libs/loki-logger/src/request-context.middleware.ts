@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { runWithLogContextState, type LogContextState } from './log-context.js';
-import type { LokiLoggerModuleOptions } from './loki-logger-options.interface.js';
-import { LOKI_LOGGER_OPTIONS } from './loki-logger.module-definition.js';
+import type { ResolvedLokiLoggerOptions } from './loki-logger-options.resolver.js';
+import { LOKI_LOGGER_RESOLVED_OPTIONS } from './loki-logger.constants.js';
 import { LokiLogger } from './loki-logger.service.js';
 
 /** Accepted incoming ids: short, no spaces or quotes, so they can never forge or break a log line. */
@@ -46,15 +46,15 @@ export class RequestContextMiddleware implements NestMiddleware {
   private readonly prefixes: string[] = [];
 
   constructor(
-    @Inject(LOKI_LOGGER_OPTIONS) options: LokiLoggerModuleOptions,
+    @Inject(LOKI_LOGGER_RESOLVED_OPTIONS) options: ResolvedLokiLoggerOptions,
     private readonly logger: LokiLogger,
   ) {
-    const rc = options.requestContext ?? {};
-    this.header = (rc.header ?? 'x-request-id').toLowerCase();
+    const rc = options.requestContext;
+    this.header = rc.header;
     this.genReqId = rc.genReqId;
     this.userId = rc.userId ?? defaultUserId;
-    this.logRequests = rc.logRequests ?? true;
-    for (const p of rc.excludeFromRequestLog ?? ['/health*']) {
+    this.logRequests = rc.logRequests;
+    for (const p of rc.excludeFromRequestLog) {
       if (p.endsWith('*')) this.prefixes.push(p.slice(0, -1));
       else this.exact.add(p);
     }

@@ -1,9 +1,10 @@
 import type { SecretDeclaration } from './secret-declaration.interface.js';
-import { assertValidDeclarations } from './resolved-secrets-options.js';
+import { assertValidDeclarations } from './secrets-options.resolver.js';
 
 /**
- * Declares the application's secrets, validating names right here (so a bad name fails at the line
- * that declares it), and keeps their literal names for typed access:
+ * Declares the application's secrets, checking them right here (so a bad name fails at the line
+ * that declares it, with every problem in one `SecretsConfigError`), and keeps their literal names
+ * for typed access:
  *
  * ```ts
  * export const appSecrets = defineSecrets([{ name: 'redis_password', required: isProd }] as const);

@@ -1,15 +1,28 @@
-export * from './secret-redaction-source.js';
-export * from './secrets.module.js';
-export * from './secrets.service.js';
-export * from './secrets-health.indicator.js';
-export * from './secrets-config.js';
-export * from './define-secrets.js';
-export * from './secret-declaration.interface.js';
-export * from './secrets-module-options.interface.js';
-export * from './secret-source.js';
-export * from './secret-status.interface.js';
-export * from './secret-event.interface.js';
-export * from './secrets-load.error.js';
-export * from './secret-declaration.error.js';
+export { SecretsModule } from './secrets.module.js';
+export type {
+  SecretsModuleAsyncOptions,
+  SecretsModuleForRootOptions,
+  SecretsOptionsFactory,
+} from './secrets.module-definition.js';
+export type {
+  EnvConflictPolicy,
+  SecretsModuleOptions,
+  SecretsRotationOptions,
+} from './secrets-options.interface.js';
+export type { SecretDeclaration, SecretValidationResult } from './secret-declaration.interface.js';
+export { defineSecrets, type SecretName } from './define-secrets.js';
+export { SecretsService } from './secrets.service.js';
+export type { SecretsStats, SecretStats } from './secrets-stats.interface.js';
+export type { SecretStatus } from './secret-status.interface.js';
+export type { SecretSource, SecretSourceType } from './secret-source.js';
+export type { SecretEvent, SecretRotatedEvent, SecretRotationFailedEvent } from './secret-event.interface.js';
+export { SecretsHealthIndicator, type SecretsHealthOptions } from './secrets-health.indicator.js';
+export { SECRET_REDACTION_SOURCE, type SecretRedactionSource } from './secret-redaction-source.js';
+export { SecretDeclarationError, SecretNotDeclaredError, SecretsConfigError } from './secrets.errors.js';
+export { SecretNotAvailableError, SecretsLoadError, type SecretLoadProblem } from './secrets-load.error.js';
 export { assertValidSecretName } from './secret-name.js';
-export { DEFAULT_MAX_SECRET_BYTES, DEFAULT_SECRETS_DIRECTORY } from './secrets.constants.js';
+export {
+  DEFAULT_MAX_SECRET_BYTES,
+  DEFAULT_SECRETS_DIRECTORY,
+  SECRETS_MODULE_OPTIONS,
+} from './secrets.constants.js';

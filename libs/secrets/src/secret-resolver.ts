@@ -3,7 +3,7 @@ import { toSecretBytes } from './secret-content.js';
 import { readSecretFile } from './secret-file-reader.js';
 import type { SecretSource } from './secret-source.js';
 import { parseSecret, validateSecret } from './secret-validation.js';
-import type { ResolvedSecret, ResolvedSecretsOptions } from './resolved-secrets-options.js';
+import type { ResolvedSecret, ResolvedSecretsOptions } from './secrets-options.resolver.js';
 
 /** Result of resolving one secret. `lookedAt` lists every place consulted, for the errors. */
 export type SecretResolution =

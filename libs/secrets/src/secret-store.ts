@@ -6,9 +6,11 @@ import type { SecretEvent } from './secret-event.interface.js';
 import { howToProvide, readFileSource, resolveSecret } from './secret-resolver.js';
 import type { SecretSource } from './secret-source.js';
 import type { SecretStatus } from './secret-status.interface.js';
-import { SecretNotDeclaredError } from './secret-declaration.error.js';
+import { SecretRedactionRegistry } from './secret-redaction-registry.js';
+import { SecretNotDeclaredError } from './secrets.errors.js';
 import { SecretNotAvailableError, SecretsLoadError, type SecretLoadProblem } from './secrets-load.error.js';
-import type { ResolvedSecret, ResolvedSecretsOptions } from './resolved-secrets-options.js';
+import type { ResolvedSecret, ResolvedSecretsOptions } from './secrets-options.resolver.js';
+import type { SecretsStats } from './secrets-stats.interface.js';
 
 interface Entry {
   readonly secret: ResolvedSecret;
@@ -21,10 +23,15 @@ interface Entry {
   rotationError: string | undefined;
   /** Where boot looked for an optional secret it did not find, for `getOrThrow()`'s error. */
   notFound: SecretLoadProblem | undefined;
+  /** Counters for `stats()`. */
+  rotations: number;
+  rotationFailures: number;
+  lastRotatedAt: number | undefined;
 }
 
 /**
- * Holds the loaded values. Values live in private fields only and every printable surface
+ * Holds the loaded values and re-reads them on rotation; every value it loads goes into its
+ * `SecretRedactionRegistry`. Values live in private fields only and every printable surface
  * (`toString`, `toJSON`, `util.inspect`) shows names and sources, so a stray log of the store, the
  * service or the config namespace never prints a secret. Internal: apps use `SecretsService`.
  */
@@ -32,11 +39,10 @@ export class SecretStore {
   readonly #entries: Map<string, Entry>;
   readonly #logger = new Logger('SecretsModule');
   readonly #events = new Subject<SecretEvent>();
-  readonly #listeners = new Set<() => void>();
-  // Every value ever loaded (old ones too: they may still sit in buffers or error text).
-  readonly #redaction = new Set<string>();
-  #redactionList: readonly string[] = [];
+  readonly #redaction = new SecretRedactionRegistry();
   #generation = 1;
+  /** Read passes over the secrets: 1 at boot, +1 per `reload()` pass (fs event, poll, manual). */
+  #loads = 0;
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
 
@@ -53,6 +59,9 @@ export class SecretStore {
           generation: 0,
           rotationError: undefined,
           notFound: undefined,
+          rotations: 0,
+          rotationFailures: 0,
+          lastRotatedAt: undefined,
         },
       ]),
     );
@@ -67,6 +76,7 @@ export class SecretStore {
     env: NodeJS.ProcessEnv = process.env,
   ): Promise<SecretStore> {
     const store = new SecretStore(options);
+    store.#loads = 1;
     const results = await Promise.all(options.secrets.map((secret) => resolveSecret(secret, options, env)));
     const problems: SecretLoadProblem[] = [];
     const fromEnvInProduction: string[] = [];
@@ -185,13 +195,27 @@ export class SecretStore {
   }
 
   redactionValues(): readonly string[] {
-    return this.#redactionList;
+    return this.#redaction.values();
   }
 
   subscribe(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
+    return this.#redaction.subscribe(listener);
+  }
+
+  /** Load and rotation counters, per name too; never a value. */
+  stats(): SecretsStats {
+    const secrets = [...this.#entries.values()].map((entry) => ({
+      name: entry.secret.name,
+      loaded: entry.bytes !== undefined,
+      rotations: entry.rotations,
+      rotationFailures: entry.rotationFailures,
+      lastRotatedAt: entry.lastRotatedAt,
+    }));
+    return {
+      loads: this.#loads,
+      rotations: secrets.reduce((sum, s) => sum + s.rotations, 0),
+      rotationFailures: secrets.reduce((sum, s) => sum + s.rotationFailures, 0),
+      secrets,
     };
   }
 
@@ -208,6 +232,7 @@ export class SecretStore {
     this.#reloading = (async () => {
       do {
         this.#reloadAgain = false;
+        this.#loads += 1;
         await Promise.all([...this.#entries.values()].map((entry) => this.#reloadEntry(entry)));
       } while (this.#reloadAgain);
     })().finally(() => {
@@ -235,6 +260,8 @@ export class SecretStore {
       this.#set(entry, read.bytes, read.parsed, source);
       old?.fill(0);
       this.#generation += 1;
+      entry.rotations += 1;
+      entry.lastRotatedAt = Date.now();
       this.#logger.log(`Secret "${entry.secret.name}" rotated (generation ${entry.generation}).`);
       this.#events.next({ type: 'rotated', name: entry.secret.name, generation: entry.generation, source });
       return;
@@ -245,6 +272,7 @@ export class SecretStore {
         : `${source.location} is ${read.kind === 'empty' ? 'empty' : 'gone'}`;
     if (entry.rotationError === reason) return;
     entry.rotationError = reason;
+    entry.rotationFailures += 1;
     this.#logger.warn(
       `Secret "${entry.secret.name}" was not rotated, the previous value stays in use: ${reason}.`,
     );
@@ -258,32 +286,7 @@ export class SecretStore {
     entry.parsed = parsed;
     entry.source = source;
     entry.generation += 1;
-    const forms: string[] = [];
-    for (const form of [text ?? bytes.toString('utf8'), ...stringLeaves(parsed, new Set())]) {
-      if (form.length === 0) continue;
-      forms.push(form);
-      // URL-encoded form too: passwords end up inside connection URLs in log lines.
-      const encoded = encodeURIComponent(form);
-      if (encoded !== form) forms.push(encoded);
-    }
-    let added = false;
-    for (const form of forms) {
-      if (!this.#redaction.has(form)) {
-        this.#redaction.add(form);
-        added = true;
-      }
-    }
-    if (!added) return;
-    this.#redactionList = Object.freeze([...this.#redaction]);
-    for (const listener of this.#listeners) {
-      try {
-        listener();
-      } catch (error) {
-        this.#logger.error(
-          `A redaction listener threw ${error instanceof Error ? error.name : typeof error}.`,
-        );
-      }
-    }
+    this.#redaction.add(text ?? bytes.toString('utf8'), parsed);
   }
 
   #entry(name: string): Entry {
@@ -320,15 +323,4 @@ function toStatus(entry: Entry): SecretStatus {
 
 function describeForLog(status: SecretStatus): string {
   return `${status.name} (${status.loaded ? status.source : status.required ? 'MISSING' : 'not set'})`;
-}
-
-// Shorter fields of a parsed document ("db", "u", "5432") would mask unrelated text in every log line.
-const MIN_PARSED_LEAF_LENGTH = 4;
-
-/** Every string of 4+ characters inside a parsed value (a credentials document's fields are secrets too). */
-function stringLeaves(value: unknown, seen = new Set<unknown>()): string[] {
-  if (typeof value === 'string') return value.length >= MIN_PARSED_LEAF_LENGTH ? [value] : [];
-  if (value === null || typeof value !== 'object' || seen.has(value) || Buffer.isBuffer(value)) return [];
-  seen.add(value);
-  return Object.values(value).flatMap((child) => stringLeaves(child, seen));
 }

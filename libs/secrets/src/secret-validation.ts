@@ -1,5 +1,5 @@
 import { scrubMessage } from './secret-content.js';
-import type { ResolvedSecret } from './resolved-secrets-options.js';
+import type { ResolvedSecret } from './secrets-options.resolver.js';
 
 /**
  * Runs the declaration's validator. Returns `undefined` when valid, else a reason that is safe to

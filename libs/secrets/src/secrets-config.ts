@@ -2,8 +2,8 @@ import { inspect } from 'node:util';
 import { registerAs } from '@nestjs/config';
 import type { SecretDeclaration } from './secret-declaration.interface.js';
 import { SecretStore } from './secret-store.js';
-import type { SecretsModuleOptions } from './secrets-module-options.interface.js';
-import { assertValidDeclarations, resolveSecretsOptions } from './resolved-secrets-options.js';
+import type { SecretsModuleOptions } from './secrets-options.interface.js';
+import { resolveSecretsOptions } from './secrets-options.resolver.js';
 
 /** The namespace object: one key per declared name; the `parse` result if any, a Buffer for `encoding: 'buffer'`. */
 export type SecretsConfig<T extends readonly SecretDeclaration[]> = {
@@ -15,16 +15,19 @@ export type SecretsConfig<T extends readonly SecretDeclaration[]> = {
 };
 
 /**
- * A `@nestjs/config` namespace holding the secrets:
+ * A `@nestjs/config` namespace holding the secrets (from the subpath `@bastion/secrets/config`, so the
+ * main entry never loads `@nestjs/config`):
  *
  * ```ts
+ * import { registerSecretsConfig } from '@bastion/secrets/config';
  * const secretsConfig = registerSecretsConfig({ secrets: appSecrets });
  * ConfigModule.forRoot({ load: [secretsConfig] });
  * config.get('secrets.redis_password');                       // or
  * @Inject(secretsConfig.KEY) cfg: ConfigType<typeof secretsConfig>
  * ```
  *
- * It is validated here, with the same rules and the same aggregated error as `SecretsModule`; do not
+ * Its options are checked here, with the same rules and the same aggregated `SecretsConfigError` as
+ * `SecretsModule`; do not
  * route secrets through ConfigModule's `validate`/`validationSchema`, which copy values into
  * `process.env`. Values are a boot-time snapshot (rotation needs `SecretsService`). The namespace
  * object's keys are non-enumerable getters and it prints as names only, so dumping the config does
@@ -34,7 +37,7 @@ export function registerSecretsConfig<
   const T extends readonly SecretDeclaration[],
   const N extends string = 'secrets',
 >(options: SecretsModuleOptions & { readonly secrets: T }, namespace: N = 'secrets' as N) {
-  assertValidDeclarations(options.secrets);
+  resolveSecretsOptions(options);
   return registerAs(namespace, async (): Promise<SecretsConfig<T>> => {
     const store = await SecretStore.load(resolveSecretsOptions({ ...options, rotation: false }));
     return createNamespace(store) as SecretsConfig<T>;

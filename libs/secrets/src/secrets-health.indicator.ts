@@ -1,10 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { SECRET_STORE } from './secrets.constants.js';
+import { DEFAULT_HEALTH_TIMEOUT_MS, SECRET_STORE } from './secrets.constants.js';
 import { toSecretBytes } from './secret-content.js';
 import { readSecretFile } from './secret-file-reader.js';
 import type { SecretSourceType } from './secret-source.js';
 import { SecretStore } from './secret-store.js';
+
+/** Options of `SecretsHealthIndicator.isHealthy()`. */
+export interface SecretsHealthOptions {
+  /**
+   * Answer within this many ms, whatever the file system does (a hung network mount): `down` when
+   * the files did not answer in time. Default: `500`, under the 1 s default timeout of a Kubernetes
+   * probe, with room for the other indicators.
+   */
+  readonly timeoutMs?: number;
+}
 
 /**
  * Terminus indicator for the declared secrets. `down` when a required secret's file is no longer
@@ -22,10 +32,10 @@ export class SecretsHealthIndicator {
 
   async isHealthy<const Key extends string = 'secrets'>(
     key: Key = 'secrets' as Key,
-    options: { timeoutMs?: number } = {},
+    options: SecretsHealthOptions = {},
   ): Promise<HealthIndicatorResult<Key>> {
     const session = this.health.check(key);
-    const timeoutMs = options.timeoutMs ?? this.store.options.healthTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
     const statuses = this.store.describe();
     // Keyed by source type, names as values: a logged health result goes through log redaction, whose
     // key rule masks the value of any key that looks sensitive, and secret names do (`redis_password`).

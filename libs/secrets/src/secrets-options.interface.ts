@@ -22,8 +22,8 @@ export interface SecretsRotationOptions {
 }
 
 /**
- * Options of `SecretsModule.forRoot()`. They hold declarations and paths only, never values,
- * so they are safe to log.
+ * Options of `SecretsModule.forRoot()` / `forRootAsync()`. They hold declarations and paths only,
+ * never values, so they are safe to log. Checked once, every problem at once: `SecretsConfigError`.
  */
 export interface SecretsModuleOptions {
   /** The secrets the application uses. See `SecretDeclaration`. */
@@ -58,7 +58,4 @@ export interface SecretsModuleOptions {
    * `true` means the defaults of `SecretsRotationOptions`.
    */
   readonly rotation?: boolean | SecretsRotationOptions;
-
-  /** Deadline of one `SecretsHealthIndicator` probe in ms. Default 500, under a probe's 1 s timeout. */
-  readonly healthTimeoutMs?: number;
 }

@@ -16,5 +16,11 @@ export const DEFAULT_ROTATION_DEBOUNCE_MS = 100;
 /** Deadline of one health probe: well under the 1 s default `timeoutSeconds` of a Kubernetes probe. */
 export const DEFAULT_HEALTH_TIMEOUT_MS = 500;
 
+/** Token of the options as given to `forRoot()` / returned by the `forRootAsync()` factory. */
+export const SECRETS_MODULE_OPTIONS = 'BASTION_SECRETS_MODULE_OPTIONS';
+
+/** Internal token of the resolved options (`resolveSecretsOptions()`), not exported from the package. */
+export const SECRETS_RESOLVED_OPTIONS = 'BASTION_SECRETS:RESOLVED_OPTIONS';
+
 /** Internal token of the loaded store (not exported from the package). */
 export const SECRET_STORE = 'BASTION_SECRETS:STORE';

@@ -1,7 +1,25 @@
-/** A declaration is wrong (bad name, duplicate, bad option). Thrown where the secret is declared. */
-export class SecretDeclarationError extends Error {
-  override readonly name = 'SecretDeclarationError';
+/**
+ * Invalid `SecretsModule` options or secret declarations (a bad name, a duplicate, a wrong type).
+ * Lists every problem at once, one line each (the option's path, what is wrong, the value given and
+ * a valid example), so a bad configuration is fixed in one round. Options hold names and paths,
+ * never values. Thrown where the secrets are declared (`defineSecrets()`, `SecretsModule.forRoot()`,
+ * `registerSecretsConfig()`) or, for `forRootAsync()`, at boot.
+ */
+export class SecretsConfigError extends Error {
+  override readonly name = 'SecretsConfigError';
+
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid SecretsModule options:\n${problems.map((p) => ` - ${p}`).join('\n')}`);
+  }
 }
+
+/**
+ * @deprecated Bad declarations are options problems: they throw `SecretsConfigError`, of which this
+ * is an alias kept for `instanceof` checks written against earlier versions.
+ */
+export const SecretDeclarationError = SecretsConfigError;
+/** @deprecated Use `SecretsConfigError`. */
+export type SecretDeclarationError = SecretsConfigError;
 
 /**
  * A secret was read by a name that no declaration has: a typo, or a name missing from the `secrets`

@@ -3,18 +3,19 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import type { Observable } from 'rxjs';
 import { SECRET_STORE } from './secrets.constants.js';
 import type { SecretEvent } from './secret-event.interface.js';
-import { SecretRedactionSource } from './secret-redaction-source.js';
+import type { SecretRedactionSource } from './secret-redaction-source.js';
 import { SecretRotationWatcher } from './secret-rotation-watcher.js';
 import type { SecretSource } from './secret-source.js';
 import type { SecretStatus } from './secret-status.interface.js';
 import { SecretStore } from './secret-store.js';
+import type { SecretsStats } from './secrets-stats.interface.js';
 
 /**
  * Typed access to the declared secrets. Type it with your names for checked keys:
  * `SecretsService<'redis_password' | 'session_secret'>` (see `defineSecrets` / `SecretName`).
  *
  * Printing the service (`toString`, `JSON.stringify`, `util.inspect`) shows names and sources only.
- * It is also the `SecretRedactionSource` of the application.
+ * It is also the `SecretRedactionSource` of the application (`SECRET_REDACTION_SOURCE`).
  */
 @Injectable()
 export class SecretsService<TName extends string = string>
@@ -82,6 +83,11 @@ export class SecretsService<TName extends string = string>
   /** Status of every declared secret, without values. */
   describe(): SecretStatus[] {
     return this.store.describe();
+  }
+
+  /** Load and rotation counters, overall and per name (as values, never keys); never a value. */
+  stats(): SecretsStats {
+    return this.store.stats();
   }
 
   /** 1 after boot, +1 for every rotation of any secret: compare it to know when to reconnect. */
