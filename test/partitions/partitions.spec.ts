@@ -5,6 +5,7 @@
  *
  * Bounds here are loose sanity bounds; the figures are in `npm run bench:partitions`.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { durableWrite, RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
 import { NetnsTopology } from '../harness/netns-topology.js';
@@ -39,6 +40,12 @@ interface Run {
   /** `CLIENT LIST` of the old master at the end includes the module's connection. */
   clientOnOldMaster: boolean;
   healthAfterHeal: HealthStatus;
+  /**
+   * Longest event-loop stall of this process during the run (ms). On a loaded machine timers fire
+   * late by this much; a deadline the code ignores would not show up here, so the time bounds
+   * below add it without excusing a real hang.
+   */
+  loopStallMs: number;
 }
 
 const runs = new Map<ScenarioName, Run>();
@@ -46,6 +53,8 @@ const runs = new Map<ScenarioName, Run>();
 async function run(name: ScenarioName): Promise<Run> {
   const plan = SCENARIOS[name];
   const topo = await NetnsTopology.start({ minReplicasMaxLag: MAX_LAG_S });
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   try {
     const app = await startModule({ sentinels: topo.sentinelList, masterName: topo.masterName });
     try {
@@ -103,11 +112,13 @@ async function run(name: ScenarioName): Promise<Run> {
         reconnectsDuringFault: reconnects,
         clientOnOldMaster: clientList.includes('name=bastion:default'),
         healthAfterHeal,
+        loopStallMs: loop.max / 1e6,
       };
     } finally {
       await app.moduleRef.close();
     }
   } finally {
+    loop.disable();
     await topo.teardown();
   }
 }
@@ -119,11 +130,17 @@ const samplesFrom = (r: Run, fromMs: number): HealthSample[] =>
 /** What every scenario asserts. */
 function expectCommonInvariants(r: Run): void {
   const [c] = r.result.clients;
+  // One line per scenario for the log: what the loose bounds below were checked against.
+  console.log(
+    `${r.result.plan.name}: longest command ${c!.longestMs} ms, slowest health check ${Math.max(0, ...r.health.map((s) => s.tookMs))} ms, event-loop stall ${Math.round(r.loopStallMs)} ms, first write after heal ${c!.firstAckAfterHealMs} ms, plain lost ${c!.plainLost}/${c!.plainAcked}, durable lost ${c!.durableLost}/${c!.durableAcked}`,
+  );
   expect(c!.durableAcked).toBeGreaterThan(0);
   expect(c!.durableLost).toBe(0);
   expect(c!.stillPending).toBe(false);
-  expect(c!.longestMs).toBeLessThanOrEqual(COMMAND_TIMEOUT_MS + MARGIN_MS);
-  for (const s of r.health) expect(s.tookMs).toBeLessThanOrEqual(HEALTH_TIMEOUT_MS + MARGIN_MS / 2);
+  expect(c!.longestMs).toBeLessThanOrEqual(COMMAND_TIMEOUT_MS + MARGIN_MS + r.loopStallMs);
+  for (const s of r.health) {
+    expect(s.tookMs).toBeLessThanOrEqual(HEALTH_TIMEOUT_MS + MARGIN_MS / 2 + r.loopStallMs);
+  }
   expect(c!.firstAckAfterHealMs).toBeDefined();
   expect(c!.firstAckAfterHealMs!).toBeLessThan(10_000);
   expect(r.healthAfterHeal).toBe('up');
