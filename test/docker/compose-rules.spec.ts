@@ -96,8 +96,11 @@ describe.each(stacks)('$file ($kind)', ({ doc }) => {
         const full = join(dir, entry);
         if (statSync(full).isDirectory()) walk(full);
         else if (full.endsWith('.ts')) {
-          for (const m of readFileSync(full, 'utf8').matchAll(/['"`]([A-Z][A-Z0-9_]{2,})['"`]/g))
-            names.add(m[1]!);
+          // Quoted ('PORT') or a schema key (PORT: v.optional(...)).
+          for (const m of readFileSync(full, 'utf8').matchAll(
+            /['"`]([A-Z][A-Z0-9_]{2,})['"`]|^\s*([A-Z][A-Z0-9_]{2,})\s*:/gm,
+          ))
+            names.add((m[1] ?? m[2])!);
         }
       }
     };

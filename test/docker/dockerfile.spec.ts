@@ -117,7 +117,7 @@ describe('docker/Dockerfile', () => {
       expect((await probe(closed)).code).toBe(1);
       const stuck = await probe(hung.port);
       expect(stuck.code).toBe(1);
-      // Its own 2 s deadline fires well before Docker's 3 s --timeout.
+      // Its own 2 s deadline fires well before Docker's 10 s --timeout.
       expect(stuck.ms).toBeLessThan(3000);
     } finally {
       ok.server.close();
