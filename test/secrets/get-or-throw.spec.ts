@@ -5,17 +5,9 @@ import {
   SecretsModule,
   SecretsService,
   type SecretDeclaration,
+  SecretEncodingError,
 } from '@bastion/secrets';
-import { boot, rejectionOf, SecretsSandbox } from './support/secrets-sandbox.js';
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
+import { boot, rejectionOf, SecretsSandbox, thrown } from './support/secrets-sandbox.js';
 
 describe('getOrThrow() / get() errors', () => {
   let sandbox: SecretsSandbox;
@@ -73,6 +65,19 @@ describe('getOrThrow() / get() errors', () => {
         'of a file that holds it. ',
     );
     expect(`${error.message} ${error.stack} ${JSON.stringify(error)}`).not.toMatch(/pl41n|env-value/);
+    await app.close();
+  });
+
+  it('a binary secret read as text: a typed error (still a TypeError) that says how to read it', async () => {
+    sandbox.file('keystore', 'binary-bytes');
+    const { app, service } = await load([{ name: 'keystore', encoding: 'buffer' }]);
+    const error = thrown(() => service.get('keystore'));
+    expect(error).toBeInstanceOf(SecretEncodingError);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.name).toBe('SecretEncodingError');
+    expect(error.message).toBe(
+      'Secret "keystore" is declared with encoding "buffer"; read it with getBuffer().',
+    );
     await app.close();
   });
 

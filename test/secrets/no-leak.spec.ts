@@ -12,7 +12,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { CaptureLogger } from './support/capture-logger.js';
-import { KubernetesVolume, rejectionOf, SecretsSandbox } from './support/secrets-sandbox.js';
+import { KubernetesVolume, rejectionOf, SecretsSandbox, thrown } from './support/secrets-sandbox.js';
 import { waitFor } from '../harness/wait-for.js';
 
 // Distinctive values; the test searches every captured byte of output for each of them.
@@ -22,15 +22,6 @@ const ENV_VALUE = 'PlainEnv-S3cret-55e1b7f2';
 const ROTATED_VALUE = 'Rotated-S3cret-0b9e7c12';
 const INVALID_VALUE = 'Bad-S3cret-invalid-a1f3';
 const BINARY = Buffer.from('Binary-S3cret-c4d2e8f0');
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('no secret value in any captured output', () => {
   let sandbox: SecretsSandbox;

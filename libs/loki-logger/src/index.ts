@@ -26,7 +26,7 @@ export {
 } from './bootstrap-logger.js';
 export { LokiTransport, type LokiTransportIdentity } from './loki.transport.js';
 export type { LokiShipperStats, LokiDropCounts } from './loki-shipper-stats.js';
-export { LokiHealthIndicator, type LokiHealthOptions } from './loki-health.indicator.js';
+export { LokiHealthIndicator, type LokiHealthOptions } from './loki-logger-health.indicator.js';
 export { RequestContextMiddleware } from './request-context.middleware.js';
 export {
   runWithLogContext,

@@ -6,7 +6,7 @@ import { resolveLokiLoggerOptions, type ResolvedLokiLoggerOptions } from './loki
 import { LOKI_LOGGER_MODULE_OPTIONS, LOKI_LOGGER_RESOLVED_OPTIONS } from './loki-logger.constants.js';
 import { LokiLoggerConfigurableModule } from './loki-logger.module-definition.js';
 import { LokiLogger } from './loki-logger.service.js';
-import { LokiHealthIndicator } from './loki-health.indicator.js';
+import { LokiHealthIndicator } from './loki-logger-health.indicator.js';
 import { RequestContextMiddleware } from './request-context.middleware.js';
 
 /**

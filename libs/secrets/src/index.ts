@@ -18,7 +18,12 @@ export type { SecretSource, SecretSourceType } from './secret-source.js';
 export type { SecretEvent, SecretRotatedEvent, SecretRotationFailedEvent } from './secret-event.interface.js';
 export { SecretsHealthIndicator, type SecretsHealthOptions } from './secrets-health.indicator.js';
 export { SECRET_REDACTION_SOURCE, type SecretRedactionSource } from './secret-redaction-source.js';
-export { SecretDeclarationError, SecretNotDeclaredError, SecretsConfigError } from './secrets.errors.js';
+export {
+  SecretDeclarationError,
+  SecretEncodingError,
+  SecretNotDeclaredError,
+  SecretsConfigError,
+} from './secrets.errors.js';
 export { SecretNotAvailableError, SecretsLoadError, type SecretLoadProblem } from './secrets-load.error.js';
 export { assertValidSecretName } from './secret-name.js';
 export {

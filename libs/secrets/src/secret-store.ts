@@ -7,7 +7,7 @@ import { howToProvide, readFileSource, resolveSecret } from './secret-resolver.j
 import type { SecretSource } from './secret-source.js';
 import type { SecretStatus } from './secret-status.interface.js';
 import { SecretRedactionRegistry } from './secret-redaction-registry.js';
-import { SecretNotDeclaredError } from './secrets.errors.js';
+import { SecretEncodingError, SecretNotDeclaredError } from './secrets.errors.js';
 import { SecretNotAvailableError, SecretsLoadError, type SecretLoadProblem } from './secrets-load.error.js';
 import type { ResolvedSecret, ResolvedSecretsOptions } from './secrets-options.resolver.js';
 import type { SecretsStats } from './secrets-stats.interface.js';
@@ -144,7 +144,7 @@ export class SecretStore {
   get(name: string): string | undefined {
     const entry = this.#entry(name);
     if (entry.secret.encoding === 'buffer') {
-      throw new TypeError(`Secret "${name}" is declared with encoding "buffer"; read it with getBuffer().`);
+      throw new SecretEncodingError(name);
     }
     return entry.text;
   }

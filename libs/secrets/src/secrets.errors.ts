@@ -47,3 +47,15 @@ export class SecretNotDeclaredError extends Error {
 function show(name: string): string {
   return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
 }
+
+/**
+ * A binary secret (`encoding: 'buffer'`) was read as text with `get()` / `getOrThrow()`. A
+ * `TypeError`, as before it had a class of its own; read it with `getBuffer()`.
+ */
+export class SecretEncodingError extends TypeError {
+  override readonly name = 'SecretEncodingError';
+
+  constructor(readonly secret: string) {
+    super(`Secret "${secret}" is declared with encoding "buffer"; read it with getBuffer().`);
+  }
+}

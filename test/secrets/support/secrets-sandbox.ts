@@ -87,3 +87,13 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   await (value as { close?: () => Promise<void> } | undefined)?.close?.();
   throw new Error('Expected a rejection, but the promise resolved');
 }
+
+/** The error `fn` throws synchronously (fails the test if it returns). */
+export function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a throw');
+}
