@@ -16,6 +16,8 @@ import { FLAP_FOR_MS, runScenario, SCENARIOS, type ScenarioName, type ScenarioRe
 
 const unsupported = partitionUnsupportedReason();
 const inCi = process.env.CI === 'true';
+// The default reporter does not show a skipped suite's name: say why once.
+if (unsupported && !inCi) console.warn(`network partition tests skipped: ${unsupported}`);
 
 /** The module's defaults: what the README promises. */
 const COMMAND_TIMEOUT_MS = 2000;
