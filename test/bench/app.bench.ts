@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { RedisTopology } from '@bastion/redis-topology';
 import { AppProcess, secretsDir } from '../sample-app/app-process.js';
 
 const { values } = parseArgs({

@@ -22,7 +22,7 @@ import {
   durableWrite,
   DurableWriteError,
 } from '@bastion/redis-sentinel';
-import { RedisTopology, type RedisNode } from '../harness/redis-topology.js';
+import { RedisTopology, type RedisNode } from '@bastion/redis-topology';
 
 const { values: args } = parseArgs({
   options: {

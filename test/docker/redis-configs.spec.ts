@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { freePort } from '../harness/free-port.js';
+import { freePort } from '@bastion/redis-topology';
 import { loadCompose, STACKS } from './stack-files.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

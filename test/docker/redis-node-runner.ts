@@ -9,7 +9,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { redisServerBin } from '../harness/redis-topology.js';
+import { redisServerBin } from '@bastion/redis-topology';
 
 const run = promisify(execFile);
 /**

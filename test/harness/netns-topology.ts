@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbstractConnector, Redis } from 'ioredis';
 import { PartitionNet } from './partition-net.js';
-import { redisServerBin } from './redis-topology.js';
+import { redisServerBin } from '@bastion/redis-topology';
 import { waitFor } from './wait-for.js';
 
 export const DATA_PORT = 7000;

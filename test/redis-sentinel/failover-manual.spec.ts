@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DurableWriteError, durableWrite, RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
-import { useTopology } from '../harness/use-topology.js';
+import { useTopology } from '../support/use-topology.js';
 import {
   PROTECTED_TOPOLOGY,
   sentinelOptions,

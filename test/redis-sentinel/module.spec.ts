@@ -13,7 +13,7 @@ import {
   RedisSentinelHealthIndicator,
   RedisSentinelModule,
 } from '@bastion/redis-sentinel';
-import { useTopology } from '../harness/use-topology.js';
+import { useTopology } from '../support/use-topology.js';
 import {
   PASSWORD,
   PROTECTED_TOPOLOGY,

@@ -1,7 +1,7 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Redis } from 'ioredis';
 import { RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { RedisTopology } from '@bastion/redis-topology';
 import { PASSWORD, SENTINEL_PASSWORD, sentinelOptions, startModule, waitFor } from './support.js';
 
 /** A TCP forwarder on a loopback port: stands in for a NAT/port mapping in front of a data node. */

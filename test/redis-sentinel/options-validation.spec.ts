@@ -66,10 +66,7 @@ describe('option validation (one clear error at boot)', () => {
       ],
     }).compile();
     const clients = moduleRef.get(RedisClientsService);
-    // The resolved options sit under the module's internal token (the service keeps them private).
-    expect(
-      moduleRef.get<{ sentinels: unknown }>('BASTION_REDIS_SENTINEL_RESOLVED_OPTIONS').sentinels,
-    ).toEqual([
+    expect(clients.options.sentinels).toEqual([
       { host: '127.0.0.1', port: 1 },
       { host: '::1', port: 2 },
     ]);

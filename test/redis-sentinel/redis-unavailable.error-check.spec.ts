@@ -7,8 +7,8 @@ import {
   RedisConnectionLostError,
   RedisSentinelUnavailableError,
 } from '@bastion/redis-sentinel';
-import { freePort } from '../harness/free-port.js';
-import { useTopology } from '../harness/use-topology.js';
+import { freePort } from '@bastion/redis-topology';
+import { useTopology } from '../support/use-topology.js';
 import { PASSWORD, waitFor } from './support.js';
 
 /** The rejection of `fn()`; fails the test if it resolves. */

@@ -7,7 +7,7 @@ import {
   RedisConnectionLostError,
   RedisUnavailableFilter,
 } from '@bastion/redis-sentinel';
-import { freePort } from '../harness/free-port.js';
+import { freePort } from '@bastion/redis-topology';
 
 /** A real ioredis client on a loopback port where nothing listens: commands fail as in an outage. */
 let dead: Redis;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisSentinelHealthIndicator, RedisSentinelUnavailableError } from '@bastion/redis-sentinel';
-import { useTopology } from '../harness/use-topology.js';
+import { useTopology } from '../support/use-topology.js';
 import { PROTECTED_TOPOLOGY, SENTINEL_PASSWORD, sentinelOptions, startModule, waitFor } from './support.js';
 
 describe('Sentinels unavailable', () => {

@@ -16,8 +16,8 @@ import {
   RedisSentinelHealthIndicator,
   RedisSentinelModule,
 } from '@bastion/redis-sentinel';
-import type { RedisTopology } from '../harness/redis-topology.js';
-import { useTopology } from '../harness/use-topology.js';
+import type { RedisTopology } from '@bastion/redis-topology';
+import { useTopology } from '../support/use-topology.js';
 import { openHandles, sleep, waitFor } from './support.js';
 
 const SHUTDOWN_TIMEOUT_MS = 500;

@@ -3,8 +3,8 @@ import {
   type RedisSentinelModuleExtras,
   type RedisSentinelModuleOptions,
 } from '@bastion/redis-sentinel';
-import { freePort } from '../harness/free-port.js';
-import { useTopology } from '../harness/use-topology.js';
+import { freePort } from '@bastion/redis-topology';
+import { useTopology } from '../support/use-topology.js';
 import {
   openHandles,
   PASSWORD,

@@ -6,7 +6,7 @@ import {
   type RedisSentinelModuleExtras,
   type RedisSentinelModuleOptions,
 } from '@bastion/redis-sentinel';
-import type { RedisTopology, TopologyOptions } from '../harness/redis-topology.js';
+import type { RedisTopology, TopologyOptions } from '@bastion/redis-topology';
 
 export const PASSWORD = 'data-secret-pw';
 export const SENTINEL_PASSWORD = 'sentinel-secret-pw';

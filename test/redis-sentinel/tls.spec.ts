@@ -3,8 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
-import { freePort } from '../harness/free-port.js';
-import { redisServerBin } from '../harness/redis-topology.js';
+import { freePort, redisServerBin } from '@bastion/redis-topology';
 import { startModule, waitFor } from './support.js';
 
 /**

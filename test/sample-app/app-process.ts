@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../harness/free-port.js';
+import { freePort } from '@bastion/redis-topology';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 export const APP_MAIN = join(repo, 'apps/sample-app/dist/main.js');

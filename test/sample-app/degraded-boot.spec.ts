@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTopology } from '../harness/use-topology.js';
+import { useTopology } from '../support/use-topology.js';
 import { AppProcess, secretsDir, waitFor } from './app-process.js';
 
 const REDIS_PASSWORD = 'noreplicas-redis-pw-5';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../harness/free-port.js';
+import { freePort } from '@bastion/redis-topology';
 import { waitFor } from '../harness/wait-for.js';
 import { assertAppBuilt } from './app-process.js';
 

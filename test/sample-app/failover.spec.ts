@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisNode } from '../harness/redis-topology.js';
-import { useTopology } from '../harness/use-topology.js';
+import type { RedisNode } from '@bastion/redis-topology';
+import { useTopology } from '../support/use-topology.js';
 import { AppProcess, SseClient, secretsDir, waitFor } from './app-process.js';
 
 const REDIS_PASSWORD = 'failover-redis-pw-9fK2';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisTopology } from '../harness/redis-topology.js';
+import { RedisTopology } from '@bastion/redis-topology';
 import { FakeLoki } from '../fake-loki/fake-loki.js';
 import { AppProcess, secretsDir, waitFor } from './app-process.js';
 

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RedisTopology, redisServerBin } from '../../../test/harness/redis-topology.js';
+import { RedisTopology, redisServerBin } from '@bastion/redis-topology';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 

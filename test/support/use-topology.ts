@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { RedisTopology, type TopologyOptions } from './redis-topology.js';
+import { RedisTopology, type TopologyOptions } from '@bastion/redis-topology';
 
 /**
  * Starts a topology before the suite's tests and tears it down after all of them (also when one

@@ -1,6 +1,7 @@
 /**
- * Test harness: a REAL Redis Sentinel topology (1 master, N replicas, M Sentinels) made of
- * `redis-server` processes on free loopback ports in a temp dir. Shared by every suite.
+ * A REAL Redis Sentinel topology (1 master, N replicas, M Sentinels) made of `redis-server`
+ * processes on free loopback ports in a temp dir. Shared by every suite, the benchmarks and
+ * `npm run demo`.
  *
  * It hands over only when every replica has finished its first sync and every Sentinel sees the
  * master, all replicas and the other Sentinels: a failover before the first sync promotes an
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
-import { waitFor } from './wait-for.js';
+import { pollUntil } from './poll-until.js';
 
 export type NodeRole = 'master' | 'replica' | 'sentinel';
 
@@ -407,14 +408,14 @@ export class RedisTopology {
     return (await this.command(node, 'PING')) === 'PONG';
   }
 
-  /** `waitFor` with a pointer to the server logs when it times out. */
+  /** `pollUntil` with a pointer to the server logs when it times out. */
   async waitUntil(
     check: () => Promise<boolean>,
     what: string,
     timeoutMs = this.options.readyTimeoutMs,
   ): Promise<void> {
     try {
-      await waitFor(check, what, timeoutMs, 50);
+      await pollUntil(check, what, timeoutMs, 50);
     } catch (err) {
       throw new Error(`Redis harness: ${(err as Error).message} — server logs in ${this.dir}`, {
         cause: err,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisTopology } from './redis-topology.js';
+import { RedisTopology } from '@bastion/redis-topology';
 
 describe('RedisTopology harness (real redis-server processes)', () => {
   let topo: RedisTopology;
