@@ -419,7 +419,7 @@ describe('connection names and tokens', () => {
 
   it('refuses a connection name that could make tokens ambiguous', () => {
     expect(() => RedisSentinelModule.forRoot({ ...standalone, connectionName: 'a:b' })).toThrow(
-      /connectionName: "a:b" is not a valid name/,
+      /connectionName is not a valid name \(got "a:b"\)/,
     );
     expect(() => RedisSentinelModule.forRoot({ ...standalone, connectionName: '' })).toThrow(
       RedisSentinelConfigError,

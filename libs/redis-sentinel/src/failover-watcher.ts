@@ -4,7 +4,7 @@ import { cappedBackoff } from './backoff.js';
 import { closeRedisBounded } from './bounded-close.js';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
 import type { RedisSentinelEvents } from './redis-sentinel.events.js';
-import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.validator.js';
+import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.resolver.js';
 import type { RateLimitedLogger } from './rate-limited-logger.js';
 import { applyNatMap, askMasterAddress, sentinelConnectionOptions } from './sentinel-query.js';
 

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { cappedBackoff, DeadlineExceededError, withDeadline } from './backoff.js';
@@ -20,7 +21,7 @@ import type { RedisClientRole } from './redis-sentinel-options.interface.js';
 import type {
   ResolvedClientDefinition,
   ResolvedRedisSentinelOptions,
-} from './redis-sentinel-options.validator.js';
+} from './redis-sentinel-options.resolver.js';
 import type { RateLimitedLogger } from './rate-limited-logger.js';
 import { SentinelMasterConnector, type SentinelConnectorContext } from './sentinel-master.connector.js';
 import { askHealthyReplicas } from './sentinel-query.js';
@@ -76,15 +77,18 @@ export class ManagedRedisClient {
   private nodeError: string | undefined;
   /** Set while `connect()` waits: ends the wait early with this error. */
   private endStartupWait: ((error: Error) => void) | undefined;
+  /** `#private`: the options hold the passwords, and `util.inspect` never shows this field. */
+  readonly #options: ResolvedRedisSentinelOptions;
 
   constructor(
     readonly definition: ResolvedClientDefinition,
-    private readonly options: ResolvedRedisSentinelOptions,
+    options: ResolvedRedisSentinelOptions,
     private readonly watcher: FailoverWatcher | undefined,
     private readonly events: RedisSentinelEvents,
     private readonly logger: Logger,
     private readonly errors: RateLimitedLogger,
   ) {
+    this.#options = options;
     this.redis = new Redis(this.ioredisOptions());
     managedByRedis.set(this.redis, this);
     this.redis.on('error', (error: Error) => this.onError(error));
@@ -131,6 +135,16 @@ export class ManagedRedisClient {
     };
   }
 
+  /** What `JSON.stringify` shows: the counters (the ioredis client's options hold the password). */
+  toJSON(): RedisClientStats {
+    return this.stats();
+  }
+
+  /** What `util.inspect` / `console.log` show: the counters, as `toJSON()`. */
+  [inspect.custom](): string {
+    return `ManagedRedisClient ${inspect(this.stats())}`;
+  }
+
   /**
    * Starts connecting and resolves when ready. Rejects with `RedisSentinelStartupError` after
    * `timeoutMs`, or at once when the servers gave a permanent answer (see `startup-problems.ts`).
@@ -161,13 +175,13 @@ export class ManagedRedisClient {
   private notReadyError(timeoutMs: number): RedisSentinelStartupError {
     const head = `Redis client "${this.name}" not ready within ${timeoutMs} ms (status ${this.redis.status})`;
     if (this.failedRound) {
-      const { problems } = sentinelRoundProblems(this.failedRound, this.options);
+      const { problems } = sentinelRoundProblems(this.failedRound, this.#options);
       return new RedisSentinelStartupError(
-        [`${head}: no Sentinel named the master "${this.options.masterName}"`, ...problems],
+        [`${head}: no Sentinel named the master "${this.#options.masterName}"`, ...problems],
         false,
       );
     }
-    const address = formatAddress(this.dialled ?? this.options.standalone);
+    const address = formatAddress(this.dialled ?? this.#options.standalone);
     const last = this.nodeError ? `; last error: ${address ? `${address}: ` : ''}${this.nodeError}` : '';
     return new RedisSentinelStartupError([`${head}${last}`], false);
   }
@@ -183,7 +197,7 @@ export class ManagedRedisClient {
   }
 
   private ioredisOptions(): RedisOptions {
-    const o = this.options;
+    const o = this.#options;
     const context: SentinelConnectorContext = {
       options: o,
       wantsReplica: this.role === 'replica',
@@ -258,7 +272,7 @@ export class ManagedRedisClient {
     const delayMs =
       Date.now() < this.fastUntil
         ? FAST_DELAYS_MS[Math.min(attempt - 1, FAST_DELAYS_MS.length - 1)]!
-        : cappedBackoff(attempt, 50, this.options.reconnectMaxDelayMs, 100);
+        : cappedBackoff(attempt, 50, this.#options.reconnectMaxDelayMs, 100);
     this.events.emit('reconnecting', { client: this.name, attempt, delayMs });
     return delayMs;
   }
@@ -298,19 +312,19 @@ export class ManagedRedisClient {
     const serverRole = this.serverRole;
     if (this.dialled && serverRole === 'master') this.watcher?.noteMaster(this.dialled);
     this.logger.log({
-      message: `Redis client "${this.name}" ready (${this.role}) on ${serverRole} ${formatAddress(this.dialled ?? this.options.standalone)}`,
+      message: `Redis client "${this.name}" ready (${this.role}) on ${serverRole} ${formatAddress(this.dialled ?? this.#options.standalone)}`,
       event: 'ready',
       client: this.name,
       role: this.role,
       serverRole,
-      address: formatAddress(this.dialled ?? this.options.standalone),
+      address: formatAddress(this.dialled ?? this.#options.standalone),
       ...(this.servingFromMaster ? { servingFromMaster: true } : {}),
     });
     this.events.emit('ready', {
       client: this.name,
       role: this.role,
       serverRole,
-      address: this.dialled ?? this.options.standalone,
+      address: this.dialled ?? this.#options.standalone,
     });
   }
 
@@ -334,7 +348,7 @@ export class ManagedRedisClient {
     } else {
       this.nodeError = error.message;
       // The node itself refused the credential: retrying with the same one cannot succeed.
-      const refused = this.endStartupWait && dataNodeAuthProblem(error, this.dialled, this.options);
+      const refused = this.endStartupWait && dataNodeAuthProblem(error, this.dialled, this.#options);
       if (refused) this.endStartupWait?.(new RedisSentinelStartupError([refused], true));
     }
     this.errors.error(`${this.name}:${error.name}:${error.message.slice(0, 40)}`, {
@@ -382,7 +396,7 @@ export class ManagedRedisClient {
     if (this.replicaRecheck || this.closing) return;
     this.replicaRecheck = setInterval(
       () => void this.recheckReplicas(),
-      this.options.replicaRecheckIntervalMs,
+      this.#options.replicaRecheckIntervalMs,
     );
     // Never keeps the process alive on its own.
     this.replicaRecheck.unref();
@@ -395,12 +409,12 @@ export class ManagedRedisClient {
 
   private async recheckReplicas(): Promise<void> {
     if (!this.servingFromMaster || this.redis.status !== 'ready') return;
-    for (const sentinel of this.options.sentinels) {
+    for (const sentinel of this.#options.sentinels) {
       try {
         const replicas = await askHealthyReplicas(
           sentinel,
-          this.options,
-          this.options.sentinelCommandTimeoutMs,
+          this.#options,
+          this.#options.sentinelCommandTimeoutMs,
         );
         if (replicas.length > 0 && this.servingFromMaster && this.redis.status === 'ready') {
           this.logger.log({

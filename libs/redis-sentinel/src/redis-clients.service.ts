@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { withDeadline } from './backoff.js';
@@ -8,23 +9,15 @@ import { formatAddress } from './redis-address.js';
 import {
   DEFAULT_REDIS_CLIENT,
   DEFAULT_REDIS_CONNECTION,
-  REDIS_CLIENT_DEFINITIONS,
   REDIS_CONNECTION_NAME,
   REDIS_SENTINEL_EVENTS,
-  REDIS_SENTINEL_MODULE_OPTIONS,
+  REDIS_SENTINEL_RESOLVED_OPTIONS,
 } from './redis-sentinel.constants.js';
 import { RedisClientNotFoundError } from './redis-sentinel.errors.js';
 import { RedisSentinelEvents } from './redis-sentinel.events.js';
 import { waitForClients } from './startup-problems.js';
-import type {
-  RedisClientDefinition,
-  RedisClientRole,
-  RedisSentinelModuleOptions,
-} from './redis-sentinel-options.interface.js';
-import {
-  resolveRedisSentinelOptions,
-  type ResolvedRedisSentinelOptions,
-} from './redis-sentinel-options.validator.js';
+import type { RedisClientRole } from './redis-sentinel-options.interface.js';
+import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.resolver.js';
 
 /** Snapshot for dashboards and debugging. Never contains a password. */
 export interface RedisSentinelStats {
@@ -44,16 +37,14 @@ export interface RedisSentinelStats {
 @Injectable()
 export class RedisClientsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger: Logger;
-  private readonly clients = new Map<string, ManagedRedisClient>();
-  private readonly watcher: FailoverWatcher | undefined;
-  /** @internal */
-  readonly options: ResolvedRedisSentinelOptions;
+  // `#private`: the clients and options hold the passwords, and `util.inspect` never shows these.
+  readonly #clients = new Map<string, ManagedRedisClient>();
+  readonly #watcher: FailoverWatcher | undefined;
+  readonly #options: ResolvedRedisSentinelOptions;
   private closed = false;
 
   constructor(
-    @Inject(REDIS_SENTINEL_MODULE_OPTIONS) rawOptions: RedisSentinelModuleOptions,
-    @Inject(REDIS_CLIENT_DEFINITIONS)
-    definitions: Record<string, RedisClientRole | RedisClientDefinition> | undefined,
+    @Inject(REDIS_SENTINEL_RESOLVED_OPTIONS) options: ResolvedRedisSentinelOptions,
     // Explicit tokens: DI keeps working in builds without decorator metadata (esbuild/tsx).
     @Inject(REDIS_SENTINEL_EVENTS) readonly events: RedisSentinelEvents,
     /** `connectionName` of this module instance; `'default'` when it has none. */
@@ -63,25 +54,25 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
     this.logger = new Logger(
       connectionName === DEFAULT_REDIS_CONNECTION ? 'RedisSentinel' : `RedisSentinel:${connectionName}`,
     );
-    this.options = resolveRedisSentinelOptions(rawOptions, definitions);
-    const errors = new RateLimitedLogger(this.logger, this.options.errorLogIntervalMs);
-    if (this.options.mode === 'sentinel') {
-      this.watcher = new FailoverWatcher(this.options, events, this.logger, errors);
+    this.#options = options;
+    const errors = new RateLimitedLogger(this.logger, options.errorLogIntervalMs);
+    if (options.mode === 'sentinel') {
+      this.#watcher = new FailoverWatcher(options, events, this.logger, errors);
     }
-    for (const def of this.options.clients) {
-      this.clients.set(
+    for (const def of options.clients) {
+      this.#clients.set(
         def.name,
-        new ManagedRedisClient(def, this.options, this.watcher, events, this.logger, errors),
+        new ManagedRedisClient(def, options, this.#watcher, events, this.logger, errors),
       );
     }
   }
 
   async onModuleInit(): Promise<void> {
-    const timeout = this.options.startupTimeoutMs;
+    const timeout = this.#options.startupTimeoutMs;
     const started = Date.now();
-    const watching = this.watcher?.start();
+    const watching = this.#watcher?.start();
     try {
-      await waitForClients([...this.clients.values()].map((c) => c.connect(timeout)));
+      await waitForClients([...this.#clients.values()].map((c) => c.connect(timeout)));
     } catch (err) {
       // The app will not start: close everything so the process can exit.
       await this.onApplicationShutdown();
@@ -95,10 +86,10 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
   async onApplicationShutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const deadline = this.options.shutdownTimeoutMs;
+    const deadline = this.#options.shutdownTimeoutMs;
     await Promise.all([
-      ...[...this.clients.values()].map((c) => c.close(deadline)),
-      this.watcher?.stop(deadline),
+      ...[...this.#clients.values()].map((c) => c.close(deadline)),
+      this.#watcher?.stop(deadline),
     ]);
   }
 
@@ -108,11 +99,11 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
   }
 
   has(name: string): boolean {
-    return this.clients.has(name);
+    return this.#clients.has(name);
   }
 
   names(): string[] {
-    return [...this.clients.keys()];
+    return [...this.#clients.keys()];
   }
 
   roleOf(name: string = DEFAULT_REDIS_CLIENT): RedisClientRole {
@@ -121,22 +112,32 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
 
   /** Master address as last announced by Sentinel or verified by a master client (Sentinel mode). */
   currentMasterAddress(): { host: string; port: number } | undefined {
-    return this.watcher?.currentMaster ?? this.options.standalone;
+    return this.#watcher?.currentMaster ?? this.#options.standalone;
   }
 
   stats(): RedisSentinelStats {
     return {
-      mode: this.options.mode,
-      masterName: this.options.mode === 'sentinel' ? this.options.masterName : undefined,
+      mode: this.#options.mode,
+      masterName: this.#options.mode === 'sentinel' ? this.#options.masterName : undefined,
       currentMaster: formatAddress(this.currentMasterAddress()),
-      failoversSeen: this.watcher?.failoversSeen ?? 0,
-      clients: [...this.clients.values()].map((c) => c.stats()),
+      failoversSeen: this.#watcher?.failoversSeen ?? 0,
+      clients: [...this.#clients.values()].map((c) => c.stats()),
     };
+  }
+
+  /** What `JSON.stringify` shows: the counters, never an option (they hold the passwords). */
+  toJSON(): RedisSentinelStats {
+    return this.stats();
+  }
+
+  /** What `util.inspect` / `console.log` show: the counters, as `toJSON()`. */
+  [inspect.custom](): string {
+    return `RedisClientsService ${inspect(this.stats(), { depth: 4 })}`;
   }
 
   /** @internal */
   managed(name: string = DEFAULT_REDIS_CLIENT): ManagedRedisClient {
-    const client = this.clients.get(name);
+    const client = this.#clients.get(name);
     if (!client) throw new RedisClientNotFoundError(name, this.names());
     return client;
   }

@@ -3,7 +3,8 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import { withDeadline } from './backoff.js';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
 import type { RedisClientsService } from './redis-clients.service.js';
-import { REDIS_CLIENTS_SERVICE } from './redis-sentinel.constants.js';
+import { REDIS_CLIENTS_SERVICE, REDIS_SENTINEL_RESOLVED_OPTIONS } from './redis-sentinel.constants.js';
+import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.resolver.js';
 import type { ManagedRedisClient } from './managed-redis-client.js';
 import { askMasterAddress, querySentinel } from './sentinel-query.js';
 
@@ -30,32 +31,43 @@ type Verdict = { status: 'up' | 'degraded' | 'down'; data: Record<string, unknow
  *
  * ```ts
  * @Get('ready') @HealthCheck()
- * ready() { return this.health.check([() => this.redis.isHealthy('redis')]); }
+ * ready() { return this.#health.check([() => this.redis.isHealthy('redis')]); }
  * ```
  */
 @Injectable()
 export class RedisSentinelHealthIndicator {
+  // `#private`: the options hold the passwords (for the Sentinel questions); `util.inspect` never shows these.
+  readonly #health: HealthIndicatorService;
+  readonly #clients: RedisClientsService;
+  readonly #options: ResolvedRedisSentinelOptions;
+
   constructor(
-    @Inject(HealthIndicatorService) private readonly health: HealthIndicatorService,
-    // The service of this instance (module-private token), never another instance's.
-    @Inject(REDIS_CLIENTS_SERVICE) private readonly clients: RedisClientsService,
-  ) {}
+    // Explicit tokens: DI keeps working in builds without decorator metadata (esbuild/tsx).
+    @Inject(HealthIndicatorService) health: HealthIndicatorService,
+    // The service and options of this instance (module-private tokens), never another instance's.
+    @Inject(REDIS_CLIENTS_SERVICE) clients: RedisClientsService,
+    @Inject(REDIS_SENTINEL_RESOLVED_OPTIONS) options: ResolvedRedisSentinelOptions,
+  ) {
+    this.#health = health;
+    this.#clients = clients;
+    this.#options = options;
+  }
 
   async isHealthy<const Key extends string>(
     key: Key,
     options: RedisHealthCheckOptions = {},
   ): Promise<HealthIndicatorResult<Key>> {
-    const session = this.health.check(key);
+    const session = this.#health.check(key);
     const timeoutMs = options.timeoutMs ?? 500;
     const started = Date.now();
     let client: ManagedRedisClient;
     try {
-      client = this.clients.managed(options.client);
+      client = this.#clients.managed(options.client);
     } catch (err) {
       return session.down({ message: (err as Error).message });
     }
     // Standalone clients dial no Sentinel-resolved address: report the configured one.
-    const address = formatAddress(client.address ?? this.clients.options.standalone);
+    const address = formatAddress(client.address ?? this.#options.standalone);
     const base = { client: client.name, role: client.role, address };
     if (client.redis.status !== 'ready') {
       return session.down({ ...base, message: `not connected (status ${client.redis.status})` });
@@ -80,7 +92,7 @@ export class RedisSentinelHealthIndicator {
     options: RedisHealthCheckOptions,
     timeoutMs: number,
   ): Promise<Verdict> {
-    const sentinelMode = this.clients.options.mode === 'sentinel';
+    const sentinelMode = this.#options.mode === 'sentinel';
     // Sentinel questions get part of the budget, so a frozen Sentinel yields `degraded`, not a timeout.
     const sentinelBudget = Math.max(50, Math.floor(timeoutMs * 0.6));
     const [node, sentinelMaster, quorum] = await Promise.all([
@@ -145,20 +157,20 @@ export class RedisSentinelHealthIndicator {
   }
 
   private async askAnySentinel(budgetMs: number): Promise<RedisAddress | undefined> {
-    const { sentinels } = this.clients.options;
+    const { sentinels } = this.#options;
     try {
-      return await Promise.any(sentinels.map((s) => askMasterAddress(s, this.clients.options, budgetMs)));
+      return await Promise.any(sentinels.map((s) => askMasterAddress(s, this.#options, budgetMs)));
     } catch {
       return undefined;
     }
   }
 
   private async checkQuorum(budgetMs: number): Promise<{ ok: boolean; message?: string }> {
-    const { sentinels, masterName } = this.clients.options;
+    const { sentinels, masterName } = this.#options;
     try {
       await Promise.any(
         sentinels.map((s) =>
-          querySentinel(s, this.clients.options, budgetMs, (c) => c.call('SENTINEL', 'CKQUORUM', masterName)),
+          querySentinel(s, this.#options, budgetMs, (c) => c.call('SENTINEL', 'CKQUORUM', masterName)),
         ),
       );
       return { ok: true };

@@ -9,13 +9,17 @@ import {
   REDIS_CONNECTION_NAME,
   REDIS_SENTINEL_EVENTS,
   REDIS_SENTINEL_MODULE_OPTIONS,
+  REDIS_SENTINEL_RESOLVED_OPTIONS,
 } from './redis-sentinel.constants.js';
 import { RedisSentinelConfigError } from './redis-sentinel.errors.js';
 import { RedisSentinelEvents } from './redis-sentinel.events.js';
 import type {
+  RedisClientDefinition,
+  RedisClientRole,
   RedisSentinelModuleExtras,
   RedisSentinelModuleOptions,
 } from './redis-sentinel-options.interface.js';
+import { resolveRedisSentinelOptions } from './redis-sentinel-options.resolver.js';
 import {
   getRedisClientsServiceToken,
   getRedisEventsToken,
@@ -36,7 +40,7 @@ export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
         const connection = extras.connectionName ?? DEFAULT_REDIS_CONNECTION;
         if (typeof connection !== 'string' || !CONNECTION_NAME.test(connection)) {
           throw new RedisSentinelConfigError([
-            `connectionName: ${JSON.stringify(connection)} is not a valid name (letters, digits, "_", "-", ".")`,
+            `connectionName is not a valid name (got ${JSON.stringify(connection)}); use letters, digits, "_", "-", ".", e.g. "cache"`,
           ]);
         }
         // The services sit under private tokens that every instance has and never exports;
@@ -44,6 +48,15 @@ export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
         const services: Provider[] = [
           { provide: REDIS_CONNECTION_NAME, useValue: connection },
           { provide: REDIS_CLIENT_DEFINITIONS, useValue: extras.clients },
+          // The options are checked and their defaults applied once, here; the services inject the result.
+          {
+            provide: REDIS_SENTINEL_RESOLVED_OPTIONS,
+            useFactory: (
+              options: RedisSentinelModuleOptions,
+              definitions: Record<string, RedisClientRole | RedisClientDefinition> | undefined,
+            ) => resolveRedisSentinelOptions(options, definitions),
+            inject: [REDIS_SENTINEL_MODULE_OPTIONS, REDIS_CLIENT_DEFINITIONS],
+          },
           { provide: REDIS_SENTINEL_EVENTS, useClass: RedisSentinelEvents },
           { provide: REDIS_CLIENTS_SERVICE, useClass: RedisClientsService },
           { provide: getRedisEventsToken(connection), useExisting: REDIS_SENTINEL_EVENTS },

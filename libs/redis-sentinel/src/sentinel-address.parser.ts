@@ -1,13 +1,18 @@
 import type { RedisAddress } from './redis-address.js';
 
+/** The Sentinels, or one problem line per bad entry (`sentinels[1] is not host:port ...`). */
+export type ParsedSentinelAddresses =
+  | { readonly addresses: readonly RedisAddress[]; readonly problems: readonly [] }
+  | { readonly addresses: readonly RedisAddress[]; readonly problems: readonly string[] };
+
 /**
- * Parses `"h1:26379,h2:26379"` or an array of `{host, port}` into addresses. Problems are
- * pushed to `problems` (collected into one boot error) instead of thrown one by one.
+ * Parses `"h1:26379,h2:26379"` (`[::1]:26379` for IPv6) or an array of `{host, port}` into
+ * addresses. Every bad entry is a problem line (collected into one boot error), never thrown one
+ * by one; the index is the entry's place in the list.
  */
 export function parseSentinelAddresses(
   input: string | ReadonlyArray<Partial<RedisAddress>>,
-  problems: string[],
-): RedisAddress[] {
+): ParsedSentinelAddresses {
   const items: Array<Partial<RedisAddress> | string> =
     typeof input === 'string'
       ? input
@@ -16,26 +21,32 @@ export function parseSentinelAddresses(
           .filter((s) => s.length > 0)
       : [...input];
   if (items.length === 0) {
-    problems.push(
-      'sentinels: the list is empty; give at least one "host:port" (three or more in production)',
-    );
-    return [];
+    return {
+      addresses: [],
+      problems: [
+        'sentinels is empty; give at least one "host:port" (three or more in production), ' +
+          'e.g. "sentinel-1:26379,sentinel-2:26379,sentinel-3:26379"',
+      ],
+    };
   }
-  const out: RedisAddress[] = [];
-  for (const item of items) {
+  const addresses: RedisAddress[] = [];
+  const problems: string[] = [];
+  items.forEach((item, index) => {
     const parsed = typeof item === 'string' ? parseHostPort(item) : item;
-    const label = typeof item === 'string' ? `"${item}"` : JSON.stringify(item);
-    if (!parsed || typeof parsed.host !== 'string' || parsed.host.length === 0) {
-      problems.push(`sentinels: ${label} is not a valid "host:port"`);
-      continue;
+    const label = typeof item === 'string' ? JSON.stringify(item) : shownAddress(item);
+    const host = typeof parsed?.host === 'string' && parsed.host.length > 0 ? parsed.host : undefined;
+    if (!parsed || host === undefined) {
+      problems.push(
+        `sentinels[${index}] is not host:port (got ${label}); e.g. "sentinel-${index + 1}:26379"`,
+      );
+    } else if (!isPort(parsed.port)) {
+      const example = typeof item === 'string' ? `"${host}:26379"` : `{ host: "${host}", port: 26379 }`;
+      problems.push(`sentinels[${index}] has no valid port, 1-65535 (got ${label}); e.g. ${example}`);
+    } else {
+      addresses.push({ host, port: Number(parsed.port) });
     }
-    if (!isPort(parsed.port)) {
-      problems.push(`sentinels: ${label} has no valid port (1-65535)`);
-      continue;
-    }
-    out.push({ host: parsed.host, port: Number(parsed.port) });
-  }
-  return out;
+  });
+  return { addresses, problems };
 }
 
 function parseHostPort(text: string): Partial<RedisAddress> | undefined {
@@ -43,6 +54,14 @@ function parseHostPort(text: string): Partial<RedisAddress> | undefined {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:\s]+):(\d+)$/.exec(text);
   if (!match) return undefined;
   return { host: match[1], port: Number(match[2]) };
+}
+
+function shownAddress(item: unknown): string {
+  try {
+    return JSON.stringify(item) ?? String(item);
+  } catch {
+    return String(item);
+  }
 }
 
 export function isPort(value: unknown): value is number {

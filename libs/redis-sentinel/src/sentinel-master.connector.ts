@@ -5,7 +5,7 @@ import { AbstractConnector } from 'ioredis';
 import { sleep } from './backoff.js';
 import { formatAddress, type RedisAddress } from './redis-address.js';
 import { RedisSentinelUnavailableError } from './redis-sentinel.errors.js';
-import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.validator.js';
+import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.resolver.js';
 import { askHealthyReplicas, askMasterAddress } from './sentinel-query.js';
 import { classifySentinelAnswer, type SentinelAnswer } from './startup-problems.js';
 

@@ -3,7 +3,7 @@ import { abandonConnection } from './ioredis-internals.js';
 import { withDeadline } from './backoff.js';
 import { formatAddress, type RedisAddress } from './redis-address.js';
 import type { RedisNatMap } from './redis-sentinel-options.interface.js';
-import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.validator.js';
+import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.resolver.js';
 
 /** ioredis options for a connection to one Sentinel (auth, TLS, deadlines). */
 export function sentinelConnectionOptions(

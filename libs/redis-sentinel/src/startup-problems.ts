@@ -5,7 +5,7 @@
  */
 import { formatAddress, type RedisAddress } from './redis-address.js';
 import { RedisSentinelStartupError } from './redis-sentinel.errors.js';
-import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.validator.js';
+import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.resolver.js';
 import { UnknownMasterError } from './sentinel-query.js';
 
 /**
