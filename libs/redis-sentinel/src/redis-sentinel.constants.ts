@@ -1,5 +1,10 @@
 /** Injection token of the module options (internal, private to each module instance). */
 export const REDIS_SENTINEL_MODULE_OPTIONS = 'BASTION_REDIS_SENTINEL_MODULE_OPTIONS';
+/**
+ * Injection token of the resolved, frozen options (internal, private to each module instance):
+ * `resolveRedisSentinelOptions()` runs once in its provider; the services inject its result.
+ */
+export const REDIS_SENTINEL_RESOLVED_OPTIONS = 'BASTION_REDIS_SENTINEL_RESOLVED_OPTIONS';
 /** Injection token of the declared client definitions (internal, private to each instance). */
 export const REDIS_CLIENT_DEFINITIONS = 'BASTION_REDIS_CLIENT_DEFINITIONS';
 /** Injection token of the instance's connection name (internal, private to each instance). */
