@@ -2,6 +2,7 @@ export { RedisSentinelModule } from './redis-sentinel.module.js';
 export type {
   RedisSentinelModuleAsyncOptions,
   RedisSentinelModuleForRootOptions,
+  RedisSentinelOptionsFactory,
 } from './redis-sentinel.module-definition.js';
 export type {
   RedisClientDefinition,
@@ -16,7 +17,12 @@ export {
   InjectRedisEvents,
   InjectRedisHealth,
 } from './inject-redis.decorator.js';
-export { getRedisToken, DEFAULT_REDIS_CLIENT, DEFAULT_REDIS_CONNECTION } from './redis-sentinel.constants.js';
+export {
+  getRedisToken,
+  DEFAULT_REDIS_CLIENT,
+  DEFAULT_REDIS_CONNECTION,
+  REDIS_SENTINEL_MODULE_OPTIONS,
+} from './redis-sentinel.constants.js';
 export {
   getRedisClientsServiceToken,
   getRedisEventsToken,
@@ -28,6 +34,7 @@ export { RedisSentinelEvents, type RedisSentinelEventMap } from './redis-sentine
 export {
   RedisSentinelHealthIndicator,
   type RedisHealthCheckOptions,
+  type RedisSentinelHealthOptions,
 } from './redis-sentinel-health.indicator.js';
 export { durableWrite, type DurableWriteOptions } from './durable-write.js';
 export type { RedisAddress } from './redis-address.js';

@@ -9,17 +9,23 @@ import type { ManagedRedisClient } from './managed-redis-client.js';
 import { askMasterAddress, querySentinel } from './sentinel-query.js';
 
 /** Options of `RedisSentinelHealthIndicator.isHealthy()`. */
-export interface RedisHealthCheckOptions {
-  /** Client to check. Default `'default'`. */
-  client?: string;
+export interface RedisSentinelHealthOptions {
+  /** Client to check. Default `'default'`, the client `@InjectRedis()` gives. */
+  readonly client?: string;
   /**
-   * The whole check answers within this time, whatever the servers do. Default 500: well
-   * under Kubernetes' default 1 s probe timeout.
+   * The whole check answers within this time, whatever the servers do. Default 500: under the
+   * 1 s default timeout of a Kubernetes probe, with room for the other indicators.
    */
-  timeoutMs?: number;
+  readonly timeoutMs?: number;
   /** Also run `SENTINEL CKQUORUM`; no quorum → degraded. Default false (one more round trip). */
-  checkQuorum?: boolean;
+  readonly checkQuorum?: boolean;
 }
+
+/** @deprecated Use `RedisSentinelHealthOptions` (the same type). */
+export type RedisHealthCheckOptions = RedisSentinelHealthOptions;
+
+/** Default of `RedisSentinelHealthOptions.timeoutMs`, as for the other libs' indicators. */
+const DEFAULT_HEALTH_TIMEOUT_MS = 500;
 
 type Verdict = { status: 'up' | 'degraded' | 'down'; data: Record<string, unknown> };
 
@@ -53,12 +59,12 @@ export class RedisSentinelHealthIndicator {
     this.#options = options;
   }
 
-  async isHealthy<const Key extends string>(
-    key: Key,
-    options: RedisHealthCheckOptions = {},
+  async isHealthy<const Key extends string = 'redis'>(
+    key: Key = 'redis' as Key,
+    options: RedisSentinelHealthOptions = {},
   ): Promise<HealthIndicatorResult<Key>> {
     const session = this.#health.check(key);
-    const timeoutMs = options.timeoutMs ?? 500;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
     const started = Date.now();
     let client: ManagedRedisClient;
     try {
@@ -89,7 +95,7 @@ export class RedisSentinelHealthIndicator {
 
   private async probe(
     client: ManagedRedisClient,
-    options: RedisHealthCheckOptions,
+    options: RedisSentinelHealthOptions,
     timeoutMs: number,
   ): Promise<Verdict> {
     const sentinelMode = this.#options.mode === 'sentinel';

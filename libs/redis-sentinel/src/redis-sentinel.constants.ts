@@ -1,4 +1,7 @@
-/** Injection token of the module options (internal, private to each module instance). */
+/**
+ * Injection token of the module options as given to `forRoot` / returned by the async factory
+ * (private to each module instance: inject it from a provider of that instance, e.g. in tests).
+ */
 export const REDIS_SENTINEL_MODULE_OPTIONS = 'BASTION_REDIS_SENTINEL_MODULE_OPTIONS';
 /**
  * Injection token of the resolved, frozen options (internal, private to each module instance):

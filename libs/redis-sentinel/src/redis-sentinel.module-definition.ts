@@ -34,6 +34,7 @@ export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
     optionsInjectionToken: REDIS_SENTINEL_MODULE_OPTIONS,
   })
     .setClassMethodName('forRoot')
+    .setFactoryMethodName('createRedisSentinelOptions')
     .setExtras<RedisSentinelModuleExtras>(
       { isGlobal: false, clients: { default: 'master' }, connectionName: undefined },
       (definition, extras) => {
@@ -90,3 +91,8 @@ export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
 export type RedisSentinelModuleForRootOptions = typeof OPTIONS_TYPE;
 /** Argument of `RedisSentinelModule.forRootAsync()`: `imports`, `inject`, `useFactory`, ... plus the extras. */
 export type RedisSentinelModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+
+/** What a `forRootAsync({ useClass })` or `useExisting` class implements. */
+export interface RedisSentinelOptionsFactory {
+  createRedisSentinelOptions(): RedisSentinelModuleOptions | Promise<RedisSentinelModuleOptions>;
+}
