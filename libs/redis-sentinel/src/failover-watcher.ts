@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { cappedBackoff } from './backoff.js';
+import { cappedBackoff } from './timing.js';
 import { closeRedisBounded } from './bounded-close.js';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
 import type { RedisSentinelEvents } from './redis-sentinel.events.js';
@@ -26,8 +26,8 @@ const FAILOVER_STALE_MS = 30_000;
  * the others have caught up, so the clients dial the announced address directly.
  *
  * Safety net for a missed announcement (pub/sub blocked, connection blip): every
- * `topologyCheckIntervalMs` it asks a Sentinel for the master, and two answers in a row that
- * differ from the known master count as a switch.
+ * `topologyCheckIntervalMs` it asks every Sentinel for the master; another master named by a
+ * majority of the configured Sentinels in two polls in a row counts as a switch.
  */
 export class FailoverWatcher {
   private readonly subscribers: Redis[] = [];

@@ -1,7 +1,9 @@
 import { inspect } from 'node:util';
 import type { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
-import { cappedBackoff, DeadlineExceededError, withDeadline } from './backoff.js';
+import { redactCommandArguments } from './command-argument-redaction.js';
+import { toIoredisOptions } from './ioredis-options.mapping.js';
+import { cappedBackoff, DeadlineExceededError, withDeadline } from './timing.js';
 import { closeRedisBounded } from './bounded-close.js';
 import type { FailoverWatcher, SwitchMaster } from './failover-watcher.js';
 import {
@@ -23,8 +25,8 @@ import type {
   ResolvedRedisSentinelOptions,
 } from './redis-sentinel-options.resolver.js';
 import type { RateLimitedLogger } from './rate-limited-logger.js';
+import { ReplicaRecheck } from './replica-recheck.js';
 import { SentinelMasterConnector, type SentinelConnectorContext } from './sentinel-master.connector.js';
-import { askHealthyReplicas } from './sentinel-query.js';
 import { dataNodeAuthProblem, sentinelRoundProblems, type SentinelAnswer } from './startup-problems.js';
 
 /** Reconnect delays right after a failover: the new master is known, so retry almost at once. */
@@ -66,7 +68,7 @@ export class ManagedRedisClient {
   private roleUnknown = false;
   private readySinceDial = false;
   private serverRole: string | undefined;
-  private replicaRecheck: NodeJS.Timeout | undefined;
+  private readonly replicaRecheck: ReplicaRecheck;
   private closing = false;
   private reconnects = 0;
   private readyCount = 0;
@@ -90,6 +92,13 @@ export class ManagedRedisClient {
   ) {
     this.#options = options;
     this.redis = new Redis(this.ioredisOptions());
+    this.replicaRecheck = new ReplicaRecheck(
+      definition.name,
+      this.redis,
+      options,
+      logger,
+      () => this.servingFromMaster,
+    );
     managedByRedis.set(this.redis, this);
     this.redis.on('error', (error: Error) => this.onError(error));
     this.redis.on('close', () => this.onClose());
@@ -221,43 +230,20 @@ export class ManagedRedisClient {
     const register = (connector: SentinelMasterConnector): void => {
       this.connector = connector;
     };
-    const target: RedisOptions =
-      o.mode === 'standalone'
-        ? { host: o.standalone!.host, port: o.standalone!.port, ...(o.tls ? { tls: { ...o.tls } } : {}) }
-        : {
-            ...(o.tls ? { tls: { ...o.tls } } : {}),
-            // ioredis constructs the connector itself; this binds it to this client.
-            Connector: class extends SentinelMasterConnector {
-              constructor() {
-                super(context);
-                register(this);
-              }
-            },
-          };
-    return {
-      ...target,
-      username: o.username,
-      password: o.password,
-      db: o.db,
-      // Nothing connects before the application initialises (onModuleInit).
-      lazyConnect: true,
-      // The master role check runs inside the ready check.
-      enableReadyCheck: true,
-      connectTimeout: o.connectTimeoutMs,
-      commandTimeout: o.commandTimeoutMs,
-      socketTimeout: o.socketTimeoutMs,
-      keepAlive: o.keepAliveMs,
-      maxRetriesPerRequest: o.maxRetriesPerRequest,
-      autoResendUnfulfilledCommands: o.autoResendUnfulfilledCommands,
-      autoResubscribe: true,
-      enableOfflineQueue: true,
-      connectionName: `bastion:${this.name}`,
-      // A demoted master answers writes with READONLY: reconnect, and reject (never resend) the write.
-      reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 1 : false),
+    // ioredis constructs the connector itself; this class binds it to this client.
+    const Connector =
+      o.mode === 'sentinel'
+        ? class extends SentinelMasterConnector {
+            constructor() {
+              super(context);
+              register(this);
+            }
+          }
+        : undefined;
+    return toIoredisOptions(o, this.definition, {
+      Connector,
       retryStrategy: (attempt) => this.retryDelay(attempt),
-      ...o.ioredis,
-      ...this.definition.ioredis,
-    };
+    });
   }
 
   private switchHint(): RedisAddress | undefined {
@@ -358,10 +344,7 @@ export class ManagedRedisClient {
       address: formatAddress(this.dialled),
       error: error.message,
     });
-    // ioredis attaches the failed command to the error: for the connection handshake that is
-    // HELLO/AUTH with the password. Listeners log error objects whole, so its arguments go.
-    const command = (error as { command?: { args?: unknown[] } }).command;
-    if (Array.isArray(command?.args)) command.args = command.args.map(() => '[redacted]');
+    redactCommandArguments(error);
     this.events.emit('error', { client: this.name, error });
   }
 
@@ -393,44 +376,10 @@ export class ManagedRedisClient {
   }
 
   private startReplicaRecheck(): void {
-    if (this.replicaRecheck || this.closing) return;
-    this.replicaRecheck = setInterval(
-      () => void this.recheckReplicas(),
-      this.#options.replicaRecheckIntervalMs,
-    );
-    // Never keeps the process alive on its own.
-    this.replicaRecheck.unref();
+    if (!this.closing) this.replicaRecheck.start();
   }
 
   private stopReplicaRecheck(): void {
-    if (this.replicaRecheck) clearInterval(this.replicaRecheck);
-    this.replicaRecheck = undefined;
-  }
-
-  private async recheckReplicas(): Promise<void> {
-    if (!this.servingFromMaster || this.redis.status !== 'ready') return;
-    for (const sentinel of this.#options.sentinels) {
-      try {
-        const replicas = await askHealthyReplicas(
-          sentinel,
-          this.#options,
-          this.#options.sentinelCommandTimeoutMs,
-        );
-        if (replicas.length > 0 && this.servingFromMaster && this.redis.status === 'ready') {
-          this.logger.log({
-            message: `Redis client "${this.name}": a healthy replica is back, leaving the master`,
-            event: 'replica-available',
-            client: this.name,
-            replicas: replicas.map((r) => formatAddress(r)),
-          });
-          this.stopReplicaRecheck();
-          // Graceful: replies already on the way still arrive before the socket closes.
-          this.redis.disconnect(true);
-        }
-        return;
-      } catch {
-        // Ask the next Sentinel.
-      }
-    }
+    this.replicaRecheck.stop();
   }
 }

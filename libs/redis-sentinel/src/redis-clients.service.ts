@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { withDeadline } from './backoff.js';
+import { withDeadline } from './timing.js';
 import { FailoverWatcher } from './failover-watcher.js';
 import { ManagedRedisClient, type RedisClientStats } from './managed-redis-client.js';
 import { RateLimitedLogger } from './rate-limited-logger.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { withDeadline } from './backoff.js';
+import { withDeadline } from './timing.js';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
 import type { RedisClientsService } from './redis-clients.service.js';
 import { REDIS_CLIENTS_SERVICE, REDIS_SENTINEL_RESOLVED_OPTIONS } from './redis-sentinel.constants.js';

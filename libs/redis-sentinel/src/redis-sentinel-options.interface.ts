@@ -105,8 +105,9 @@ export interface RedisSentinelModuleOptions {
   /** While a replica client reads from the master, how often to look for a healthy replica. Default 5000. */
   readonly replicaRecheckIntervalMs?: number;
   /**
-   * Safety net for a missed `+switch-master`: how often one Sentinel is asked for the master;
-   * two answers in a row naming another master count as a switch. Default 5000.
+   * Safety net for a missed `+switch-master`: how often every Sentinel is asked for the master;
+   * another master named by a majority of the configured Sentinels, twice in a row, counts as a
+   * switch. Default 5000.
    */
   readonly topologyCheckIntervalMs?: number;
   /**

@@ -2,7 +2,7 @@ import { createConnection } from 'node:net';
 import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AbstractConnector } from 'ioredis';
-import { sleep } from './backoff.js';
+import { sleep } from './timing.js';
 import { formatAddress, type RedisAddress } from './redis-address.js';
 import { RedisSentinelUnavailableError } from './redis-sentinel.errors.js';
 import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.resolver.js';

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { abandonConnection } from './ioredis-internals.js';
-import { withDeadline } from './backoff.js';
+import { withDeadline } from './timing.js';
 import { formatAddress, type RedisAddress } from './redis-address.js';
 import type { RedisNatMap } from './redis-sentinel-options.interface.js';
 import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.resolver.js';

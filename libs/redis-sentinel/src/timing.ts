@@ -1,3 +1,5 @@
+/** Timing helpers: capped exponential backoff with jitter, an abortable sleep, a deadline race. */
+
 /** Exponential backoff from `baseMs`, capped at `maxMs`, plus up to `jitterMs` random jitter. */
 export function cappedBackoff(attempt: number, baseMs: number, maxMs: number, jitterMs: number): number {
   const exp = Math.min(baseMs * 2 ** Math.max(0, attempt - 1), maxMs);
