@@ -115,21 +115,3 @@ export async function cli(port: number, password: string | undefined, ...args: s
   });
   return stdout.trim();
 }
-
-/** Polls `probe` until it returns true or the deadline passes; returns the last outcome. */
-export async function waitFor(
-  probe: () => Promise<boolean>,
-  timeoutMs: number,
-  stepMs = 100,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if (await probe()) return true;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  return false;
-}

@@ -4,10 +4,10 @@
  * --force; and the git-ignore rules that keep real secrets out of the repo.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { useTempDir } from '../support/use-temp-dir.js';
 import { DOCKER_DIR, loadCompose, STACKS } from './stack-files.js';
 
 const run = promisify(execFile);
@@ -15,11 +15,11 @@ const SCRIPT = join(DOCKER_DIR, 'secrets/generate-secrets.sh');
 const gen = (...args: string[]) => run('sh', [SCRIPT, ...args], { timeout: 10_000 });
 
 describe('docker/secrets/generate-secrets.sh', () => {
+  const tempDir = useTempDir('bastion-secrets-');
   let dir: string;
   beforeEach(() => {
-    dir = join(mkdtempSync(join(tmpdir(), 'bastion-secrets-')), 'secrets');
+    dir = join(tempDir(), 'secrets');
   });
-  afterEach(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 
   it('writes every secret the production stack declares, strong and distinct', async () => {
     await gen('--dir', dir);

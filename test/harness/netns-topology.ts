@@ -13,8 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbstractConnector, Redis } from 'ioredis';
 import { PartitionNet } from './partition-net.js';
-import { redisServerBin } from '@bastion/redis-topology';
-import { waitFor } from './wait-for.js';
+import { pollUntil, redisServerBin } from '@bastion/redis-topology';
 
 export const DATA_PORT = 7000;
 export const SENTINEL_PORT = 27000;
@@ -287,7 +286,7 @@ export class NetnsTopology {
 
   async waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
     try {
-      await waitFor(check, what, timeoutMs, 50);
+      await pollUntil(check, what, timeoutMs, 50);
     } catch (err) {
       throw new Error(`partition harness: ${(err as Error).message} — server logs in ${this.dir}`, {
         cause: err,

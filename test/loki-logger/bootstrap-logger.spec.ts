@@ -1,13 +1,11 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createBootstrapLogger, LokiLogger, LokiLoggerModule } from '@bastion/loki-logger';
 import { SecretsModule } from '@bastion/secrets';
+import { useTempDir } from '../support/use-temp-dir.js';
 import { CaptureStream } from './helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -71,6 +69,8 @@ afterEach(() => {
 });
 
 describe('createBootstrapLogger() + bootFailed(): the main.ts recipe', () => {
+  const tempDir = useTempDir('bastion-boot-');
+
   it('writes Nest\'s "can\'t resolve dependencies" as one fatal JSON line, typed, without a stack', async () => {
     const { records, text } = await bootAndFail(UnresolvableModule);
     // Everything is JSON, Nest's buffered boot lines included, and comes before the failure.
@@ -89,29 +89,25 @@ describe('createBootstrapLogger() + bootFailed(): the main.ts recipe', () => {
   });
 
   it("writes a lib's typed boot error (SecretsLoadError) with its name and fields, without a stack", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bastion-boot-'));
-    try {
-      @Module({
-        imports: [
-          SecretsModule.forRoot({
-            directory: dir,
-            secrets: [{ name: 'db_password', required: true, env: false }],
-          }),
-        ],
-      })
-      class SecretsApp {}
-      const { records, failure } = await bootAndFail(SecretsApp);
-      expect((failure as Error).name).toBe('SecretsLoadError');
-      const failures = records.filter((r) => r.level === 'error' || r.level === 'fatal');
-      expect(failures).toHaveLength(1);
-      expect(failures[0]!.error).toMatchObject({
-        name: 'SecretsLoadError',
-        problems: [{ name: 'db_password', kind: 'missing' }],
-      });
-      expect(failures[0]!.error.stack).toBeUndefined();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir();
+    @Module({
+      imports: [
+        SecretsModule.forRoot({
+          directory: dir,
+          secrets: [{ name: 'db_password', required: true, env: false }],
+        }),
+      ],
+    })
+    class SecretsApp {}
+    const { records, failure } = await bootAndFail(SecretsApp);
+    expect((failure as Error).name).toBe('SecretsLoadError');
+    const failures = records.filter((r) => r.level === 'error' || r.level === 'fatal');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.error).toMatchObject({
+      name: 'SecretsLoadError',
+      problems: [{ name: 'db_password', kind: 'missing' }],
+    });
+    expect(failures[0]!.error.stack).toBeUndefined();
   });
 
   it("keeps the stack of an unexpected error; the app's own expected errors lose it", async () => {

@@ -9,7 +9,7 @@ import {
   type LokiHealthOptions,
 } from '@bastion/loki-logger';
 import { FakeLoki } from '../fake-loki/fake-loki.js';
-import { CaptureStream, waitFor } from './helpers.js';
+import { CaptureStream } from './helpers.js';
 
 let healthOptions: LokiHealthOptions = {};
 
@@ -101,7 +101,10 @@ describe('LokiHealthIndicator', () => {
     healthOptions = { recentDropMs: 1 };
     await fake.refuse();
     logger.log('cannot ship');
-    await waitFor(() => logger.stats()!.consecutiveFailures >= 3, 'three failed pushes');
+    await vi.waitFor(
+      () => expect(logger.stats()!.consecutiveFailures >= 3, 'three failed pushes').toBe(true),
+      { timeout: 20_000, interval: 20 },
+    );
     let r = await check();
     expect(r.status).toBe(200);
     expect(r.body.details.loki).toMatchObject({ status: 'degraded', message: 'Loki unreachable' });
@@ -114,7 +117,10 @@ describe('LokiHealthIndicator', () => {
     expect(r.body.details.loki).toMatchObject({ status: 'down', message: 'Loki unreachable' });
 
     await fake.accept();
-    await waitFor(() => logger.stats()!.bufferedEntries === 0, 'recovery');
+    await vi.waitFor(() => expect(logger.stats()!.bufferedEntries === 0, 'recovery').toBe(true), {
+      timeout: 20_000,
+      interval: 20,
+    });
     r = await check();
     expect(r.status).toBe(200);
     expect(r.body.details.loki.status).toBe('up');

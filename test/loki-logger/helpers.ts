@@ -23,7 +23,7 @@ export class CaptureStream extends Writable {
   }
 }
 
-export { sleep, waitFor } from '../harness/wait-for.js';
+export { sleep } from '../support/sleep.js';
 
 /** A logger writing to capture streams, built without Nest (the transport behaviour under test). */
 export function createLogger(options: Partial<LokiLoggerModuleOptions> = {}): {

@@ -1,6 +1,6 @@
 import { runWithLogContext } from '@bastion/loki-logger';
 import { FakeLoki } from '../fake-loki/fake-loki.js';
-import { createLogger, sleep, waitFor } from './helpers.js';
+import { createLogger, sleep } from './helpers.js';
 
 describe('Loki transport: batching and wire formats', () => {
   let fake: FakeLoki;
@@ -16,7 +16,10 @@ describe('Loki transport: batching and wire formats', () => {
       loki: { url: fake.url, batchMaxEntries: 10, batchIntervalMs: 60_000 },
     });
     for (let i = 0; i < 25; i++) logger.log(`line ${i}`);
-    await waitFor(() => fake.pushes.length >= 2, 'two count-triggered pushes');
+    await vi.waitFor(() => expect(fake.pushes.length >= 2, 'two count-triggered pushes').toBe(true), {
+      timeout: 20_000,
+      interval: 20,
+    });
     await sleep(100);
     // 25 lines with a 10-line batch and a 60 s interval: exactly two full pushes, 5 lines waiting.
     expect(fake.pushes.map((p) => p.entries)).toEqual([10, 10]);
@@ -26,7 +29,10 @@ describe('Loki transport: batching and wire formats', () => {
     const bytes = createLogger({ loki: { url: fake.url, batchMaxBytes: 2000, batchIntervalMs: 60_000 } });
     const before = fake.pushes.length;
     for (let i = 0; i < 10; i++) bytes.logger.log('x'.repeat(500));
-    await waitFor(() => fake.pushes.length >= before + 2, 'byte-triggered pushes');
+    await vi.waitFor(() => expect(fake.pushes.length >= before + 2, 'byte-triggered pushes').toBe(true), {
+      timeout: 20_000,
+      interval: 20,
+    });
     // Each line is ~600 bytes of JSON: a 2000-byte batch holds at most 3 of them.
     for (const p of fake.pushes.slice(before)) expect(p.entries).toBeLessThanOrEqual(3);
     await bytes.logger.onApplicationShutdown();
@@ -36,7 +42,10 @@ describe('Loki transport: batching and wire formats', () => {
     timed.logger.log('lonely line');
     await sleep(80);
     expect(fake.pushes.length).toBe(start); // not before the interval
-    await waitFor(() => fake.pushes.length === start + 1, 'interval push', 2000);
+    await vi.waitFor(() => expect(fake.pushes.length === start + 1, 'interval push').toBe(true), {
+      timeout: 2000,
+      interval: 20,
+    });
     expect(fake.lines().at(-1)).toContain('lonely line');
     await timed.logger.onApplicationShutdown();
   });

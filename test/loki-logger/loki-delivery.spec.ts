@@ -1,6 +1,6 @@
 import { runWithLogContext } from '@bastion/loki-logger';
 import { FakeLoki } from '../fake-loki/fake-loki.js';
-import { createLogger, sleep, waitFor } from './helpers.js';
+import { createLogger, sleep } from './helpers.js';
 
 /**
  * Outage length of the "no line lost" test. The issue asks for 30 s; the code path (connection
@@ -40,7 +40,10 @@ describe('Loki transport: failures and delivery guarantees', () => {
       expect(during.retries).toBeGreaterThan(0);
       expect(during.bufferedEntries).toBe(total);
       await fake.accept();
-      await waitFor(() => logger.stats()!.bufferedEntries === 0, 'delivery after the outage', 15_000);
+      await vi.waitFor(
+        () => expect(logger.stats()!.bufferedEntries === 0, 'delivery after the outage').toBe(true),
+        { timeout: 15_000, interval: 20 },
+      );
       const got = fake.lines().map((l) => JSON.parse(l).message as string);
       const expected = [
         'before the outage',
@@ -147,7 +150,10 @@ describe('Loki transport: failures and delivery guarantees', () => {
     expect(await logger.flush(5000)).toBe(true);
     expect(fake.hung).toBe(1);
     // The connection of the hung request was really closed by the client, not left dangling.
-    await waitFor(() => fake.hungClosed === 1, 'the aborted socket to close', 2000);
+    await vi.waitFor(() => expect(fake.hungClosed === 1, 'the aborted socket to close').toBe(true), {
+      timeout: 2000,
+      interval: 20,
+    });
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(fake.lines()).toHaveLength(1);
     // The aborted push counted as a failure; the accepted retry cleared `lastError` (current trouble only).

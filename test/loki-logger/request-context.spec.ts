@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LokiLogger, LokiLoggerModule, runWithLogContext, setLogContextUserId } from '@bastion/loki-logger';
-import { CaptureStream, sleep, waitFor } from './helpers.js';
+import { CaptureStream, sleep } from './helpers.js';
 
 @Injectable()
 class OrdersService {
@@ -117,11 +117,14 @@ describe('request context', () => {
     const ids = Array.from({ length: 12 }, (_, i) => `order-${i}`);
     const responses = await Promise.all(ids.map((id) => fetch(`${base}/orders/${id}`)));
     const requestIds = responses.map((r) => r.headers.get('x-request-id'));
-    await waitFor(
+    await vi.waitFor(
       () =>
-        out.records().filter((r) => r.context === 'HTTP' && isOrderRequest(r)).length >= ids.length &&
-        out.records().filter((r) => String(r.message).startsWith('timer after')).length >= ids.length,
-      'completion and timer lines',
+        expect(
+          out.records().filter((r) => r.context === 'HTTP' && isOrderRequest(r)).length >= ids.length &&
+            out.records().filter((r) => String(r.message).startsWith('timer after')).length >= ids.length,
+          'completion and timer lines',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
     );
     const records = out.records();
     for (const [i, id] of ids.entries()) {
@@ -155,7 +158,14 @@ describe('request context', () => {
     expect(good.headers.get('x-request-id')).toBe('upstream-42.abc');
     const bad = await fetch(`${base}/orders/a2`, { headers: { 'X-Request-Id': 'x"} injected' } });
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    await waitFor(() => out.records().some((r) => r.message === 'controller handling a1'), 'the a1 line');
+    await vi.waitFor(
+      () =>
+        expect(
+          out.records().some((r) => r.message === 'controller handling a1'),
+          'the a1 line',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
+    );
     const line = out.records().find((r) => r.message === 'controller handling a1');
     expect(line?.requestId).toBe('upstream-42.abc');
   });
@@ -163,9 +173,13 @@ describe('request context', () => {
   it('adds the user id found by the configured extractor (set by a later middleware) or set later', async () => {
     await fetch(`${base}/orders/u1`, { headers: { 'X-Test-User': 'alice' } });
     await fetch(`${base}/orders/login/bob`);
-    await waitFor(
-      () => out.records().some((r) => r.context === 'HTTP' && r.path === '/orders/login/bob'),
-      'bob completion line',
+    await vi.waitFor(
+      () =>
+        expect(
+          out.records().some((r) => r.context === 'HTTP' && r.path === '/orders/login/bob'),
+          'bob completion line',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
     );
     const records = out.records();
     expect(records.find((r) => r.message === 'service finding u1')?.userId).toBe('alice');
@@ -177,9 +191,13 @@ describe('request context', () => {
   it('logs failed requests at warn level with their status', async () => {
     const res = await fetch(`${base}/nowhere?token=abc`);
     expect(res.status).toBe(404);
-    await waitFor(
-      () => out.records().some((r) => r.context === 'HTTP' && r.path === '/nowhere'),
-      'the 404 line',
+    await vi.waitFor(
+      () =>
+        expect(
+          out.records().some((r) => r.context === 'HTTP' && r.path === '/nowhere'),
+          'the 404 line',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
     );
     const line = out.records().find((r) => r.context === 'HTTP' && r.path === '/nowhere');
     expect(line).toMatchObject({ level: 'warn', status: 404 });
@@ -190,9 +208,13 @@ describe('request context', () => {
     const res = await fetch(`${base}/health/live`);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/); // still gets a context
     await fetch(`${base}/orders/after-probe`);
-    await waitFor(
-      () => out.records().some((r) => r.context === 'HTTP' && r.path === '/orders/after-probe'),
-      'the next line',
+    await vi.waitFor(
+      () =>
+        expect(
+          out.records().some((r) => r.context === 'HTTP' && r.path === '/orders/after-probe'),
+          'the next line',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
     );
     expect(out.records().filter((r) => r.context === 'HTTP' && String(r.path).startsWith('/health'))).toEqual(
       [],

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Controller, Get, Injectable, Logger, Param, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { assignLogContext, LokiLogger, LokiLoggerModule } from '@bastion/loki-logger';
-import { CaptureStream, sleep, waitFor } from './helpers.js';
+import { CaptureStream, sleep } from './helpers.js';
 
 const SECRET_VALUE = 'assigned-secret-value-9Qx';
 
@@ -99,7 +99,14 @@ describe('assignLogContext(): per-request fields (nestjs-pino assign)', () => {
   it('adds the fields to every later line of the request, not to earlier ones', async () => {
     const res = await fetch(`${base}/orders/o-1`);
     const requestId = res.headers.get('x-request-id');
-    await waitFor(() => linesOf(requestId).some((r) => r.context === 'HTTP'), 'the completion line');
+    await vi.waitFor(
+      () =>
+        expect(
+          linesOf(requestId).some((r) => r.context === 'HTTP'),
+          'the completion line',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
+    );
     const lines = linesOf(requestId);
     const byMessage = (m: string) => lines.find((r) => r.message === m)!;
 
@@ -126,7 +133,11 @@ describe('assignLogContext(): per-request fields (nestjs-pino assign)', () => {
     const [a, b] = await Promise.all([fetch(`${base}/tenants/alpha`), fetch(`${base}/tenants/beta`)]);
     const idA = a.headers.get('x-request-id');
     const idB = b.headers.get('x-request-id');
-    await waitFor(() => linesOf(idA).length >= 3 && linesOf(idB).length >= 3, 'both requests to complete');
+    await vi.waitFor(
+      () =>
+        expect(linesOf(idA).length >= 3 && linesOf(idB).length >= 3, 'both requests to complete').toBe(true),
+      { timeout: 20_000, interval: 20 },
+    );
     for (const [id, tenant] of [
       [idA, 'alpha'],
       [idB, 'beta'],
@@ -140,7 +151,10 @@ describe('assignLogContext(): per-request fields (nestjs-pino assign)', () => {
   it('adds nothing to a request that assigned nothing, nor outside any request', async () => {
     const res = await fetch(`${base}/plain`);
     const requestId = res.headers.get('x-request-id');
-    await waitFor(() => linesOf(requestId).length >= 2, 'the plain request lines');
+    await vi.waitFor(() => expect(linesOf(requestId).length >= 2, 'the plain request lines').toBe(true), {
+      timeout: 20_000,
+      interval: 20,
+    });
     for (const line of linesOf(requestId)) {
       expect(
         Object.keys(line).filter((k) => !['method', 'route', 'path', 'status', 'durationMs'].includes(k)),
@@ -200,9 +214,13 @@ describe('requestContext.genReqId', () => {
     generate = (req) => `orders-${req.method.toLowerCase()}-${++n}`;
     const res = await fetch(`${base}/plain`);
     expect(res.headers.get('x-request-id')).toBe('orders-get-1');
-    await waitFor(
-      () => out.records().some((r) => r.requestId === 'orders-get-1' && r.context === 'HTTP'),
-      'the completion line',
+    await vi.waitFor(
+      () =>
+        expect(
+          out.records().some((r) => r.requestId === 'orders-get-1' && r.context === 'HTTP'),
+          'the completion line',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
     );
     expect(requestIdsOf('plain request')).toEqual(['orders-get-1']);
   });

@@ -11,7 +11,7 @@ import { durableWrite, RedisSentinelHealthIndicator } from '@bastion/redis-senti
 import { NetnsTopology } from '../harness/netns-topology.js';
 import { partitionUnsupportedReason } from '../harness/partition-net.js';
 import { startModule } from '../redis-sentinel/support.js';
-import { sleep, waitFor } from '../harness/wait-for.js';
+import { sleep } from '../support/sleep.js';
 import { FLAP_FOR_MS, runScenario, SCENARIOS, type ScenarioName, type ScenarioResult } from './scenarios.js';
 
 const unsupported = partitionUnsupportedReason();
@@ -99,11 +99,13 @@ async function run(name: ScenarioName): Promise<Run> {
           afterHeal: async (at) => {
             healAt = at;
             // Truthful again once the client is back: up within a few seconds of the settle.
-            await waitFor(
-              async () => (healthAfterHeal = (await sampleHealth()).status) === 'up',
-              'health up',
-              10_000,
-            ).catch(() => undefined);
+            await vi
+              .waitFor(
+                async () =>
+                  expect((healthAfterHeal = (await sampleHealth()).status) === 'up', 'health up').toBe(true),
+                { timeout: 10_000, interval: 20 },
+              )
+              .catch(() => undefined);
           },
         },
       );

@@ -10,7 +10,7 @@
 import type { Redis } from 'ioredis';
 import { CLIENT } from '../harness/partition-net.js';
 import type { NetnsTopology } from '../harness/netns-topology.js';
-import { sleep } from '../harness/wait-for.js';
+import { sleep } from '../support/sleep.js';
 
 export type ScenarioName =
   'master-isolated' | 'split-brain' | 'client-sentinels' | 'client-master' | 'flapping' | 'one-way';

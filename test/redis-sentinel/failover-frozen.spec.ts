@@ -7,7 +7,6 @@ import {
   sentinelOptions,
   sleep,
   startModule,
-  waitFor,
   watchSwitchMaster,
 } from './support.js';
 
@@ -68,9 +67,19 @@ describe('frozen master (SIGSTOP)', () => {
       await doomed.moduleRef.close();
       expect(Date.now() - c0).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 500);
 
-      await waitFor(() => observer.switches.length > 0, 'Sentinels announce +switch-master', 20_000);
+      await vi.waitFor(
+        () => expect(observer.switches.length > 0, 'Sentinels announce +switch-master').toBe(true),
+        { timeout: 20_000, interval: 20 },
+      );
       const { at: switchAt, to: newPort } = observer.switches[0]!;
-      await waitFor(() => acked.some((a) => a.at > switchAt), 'a write succeeds after the switch', 10_000);
+      await vi.waitFor(
+        () =>
+          expect(
+            acked.some((a) => a.at > switchAt),
+            'a write succeeds after the switch',
+          ).toBe(true),
+        { timeout: 10_000, interval: 20 },
+      );
       const firstAfter = acked.find((a) => a.at > switchAt)!;
       console.log(
         `[frozen] switch ${switchAt - frozenAt} ms after SIGSTOP; first write ${firstAfter.at - switchAt} ms after +switch-master; max command latency ${maxLatency} ms`,
@@ -81,15 +90,18 @@ describe('frozen master (SIGSTOP)', () => {
       expect(oldMaster.stopped).toBe(true);
       expect(app.clients.stats().clients[0]!.address).toBe(`127.0.0.1:${newPort}`);
 
-      await waitFor(
-        async () => (await health.isHealthy('redis')).redis.status === 'up',
-        'health is up again',
-        10_000,
+      await vi.waitFor(
+        async () =>
+          expect((await health.isHealthy('redis')).redis.status === 'up', 'health is up again').toBe(true),
+        { timeout: 10_000, interval: 20 },
       );
 
       // SIGCONT: the old master comes back and is demoted; the client never goes back to it.
       topo.thaw(oldMaster);
-      await waitFor(async () => (await topo.role(oldMaster)) === 'slave', 'old master demoted', 20_000);
+      await vi.waitFor(
+        async () => expect((await topo.role(oldMaster)) === 'slave', 'old master demoted').toBe(true),
+        { timeout: 20_000, interval: 20 },
+      );
       await sleep(300);
       state.running = false;
       await loop;
@@ -115,7 +127,13 @@ describe('frozen master (SIGSTOP)', () => {
       observer.close();
       await app.moduleRef.close();
     }
-    await waitFor(() => openHandles().sockets <= handlesBefore.sockets, 'sockets closed', 3000);
-    await waitFor(() => openHandles().timers <= handlesBefore.timers, 'timers cleared', 3000);
+    await vi.waitFor(
+      () => expect(openHandles().sockets <= handlesBefore.sockets, 'sockets closed').toBe(true),
+      { timeout: 3000, interval: 20 },
+    );
+    await vi.waitFor(
+      () => expect(openHandles().timers <= handlesBefore.timers, 'timers cleared').toBe(true),
+      { timeout: 3000, interval: 20 },
+    );
   });
 });

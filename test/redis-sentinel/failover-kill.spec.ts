@@ -1,14 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisSentinelEvents } from '@bastion/redis-sentinel';
 import { useTopology } from '../support/use-topology.js';
-import {
-  PROTECTED_TOPOLOGY,
-  sentinelOptions,
-  sleep,
-  startModule,
-  waitFor,
-  watchSwitchMaster,
-} from './support.js';
+import { PROTECTED_TOPOLOGY, sentinelOptions, sleep, startModule, watchSwitchMaster } from './support.js';
 
 describe('killed master (SIGKILL) under a write loop', () => {
   const topo = useTopology(PROTECTED_TOPOLOGY);
@@ -46,9 +39,19 @@ describe('killed master (SIGKILL) under a write loop', () => {
       await sleep(200);
       const killedAt = Date.now();
       await topo.kill(topo.master);
-      await waitFor(() => observer.switches.length > 0, '+switch-master', 20_000);
+      await vi.waitFor(() => expect(observer.switches.length > 0, '+switch-master').toBe(true), {
+        timeout: 20_000,
+        interval: 20,
+      });
       const { at: switchAt, to: newPort } = observer.switches[0]!;
-      await waitFor(() => acked.some((t) => t > switchAt), 'a write after the switch', 10_000);
+      await vi.waitFor(
+        () =>
+          expect(
+            acked.some((t) => t > switchAt),
+            'a write after the switch',
+          ).toBe(true),
+        { timeout: 10_000, interval: 20 },
+      );
       const firstAfter = acked.find((t) => t > switchAt)!;
       console.log(
         `[kill] switch ${switchAt - killedAt} ms after SIGKILL; first write ${firstAfter - switchAt} ms after +switch-master`,
@@ -63,15 +66,23 @@ describe('killed master (SIGKILL) under a write loop', () => {
       expect(app.clients.stats()).toMatchObject({ failoversSeen: 1, currentMaster: `127.0.0.1:${newPort}` });
 
       // The subscriber followed the master and its subscription is back.
-      await waitFor(
+      await vi.waitFor(
         () =>
-          app.clients.stats().clients.find((c) => c.name === 'events')?.address === `127.0.0.1:${newPort}`,
-        'subscriber on the new master',
+          expect(
+            app.clients.stats().clients.find((c) => c.name === 'events')?.address === `127.0.0.1:${newPort}`,
+            'subscriber on the new master',
+          ).toBe(true),
+        { timeout: 20_000, interval: 20 },
       );
-      await waitFor(async () => {
-        await redis.publish('kill:notify', 'after-failover');
-        return received.includes('after-failover');
-      }, 'a message published after the failover arrives');
+      await vi.waitFor(
+        async () => {
+          await redis.publish('kill:notify', 'after-failover');
+          expect(received.includes('after-failover'), 'a message published after the failover arrives').toBe(
+            true,
+          );
+        },
+        { timeout: 20_000, interval: 20 },
+      );
     } finally {
       state.running = false;
       await loop;

@@ -1,14 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DurableWriteError, durableWrite, RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
 import { useTopology } from '../support/use-topology.js';
-import {
-  PROTECTED_TOPOLOGY,
-  sentinelOptions,
-  sleep,
-  startModule,
-  waitFor,
-  waitReplicasAttached,
-} from './support.js';
+import { PROTECTED_TOPOLOGY, sentinelOptions, sleep, startModule, waitReplicasAttached } from './support.js';
 
 const FAILOVERS = 3;
 
@@ -44,23 +37,28 @@ describe('manual SENTINEL FAILOVER', () => {
       for (let i = 0; i < FAILOVERS; i++) {
         await waitReplicasAttached(topo, port!, 1);
         // Sentinel refuses (NOGOODSLAVE) until it sees a replica of the new master: retry.
-        await waitFor(async () => {
-          await topo.triggerFailover();
-          return true;
-        }, 'Sentinel accepts SENTINEL FAILOVER');
+        await vi.waitFor(() => topo.triggerFailover(), { timeout: 20_000, interval: 20 });
         port = await topo.waitForNewMaster(port!);
         const newAddress = `127.0.0.1:${port}`;
-        await waitFor(
-          () => app.clients.stats().clients[0]!.address === newAddress,
-          'client on the new master',
-          5000,
+        await vi.waitFor(
+          () =>
+            expect(app.clients.stats().clients[0]!.address === newAddress, 'client on the new master').toBe(
+              true,
+            ),
+          { timeout: 5000, interval: 20 },
         );
         const before = acked.length;
-        await waitFor(() => acked.length > before + 20, 'durable writes resume on the new master');
+        await vi.waitFor(
+          () => expect(acked.length > before + 20, 'durable writes resume on the new master').toBe(true),
+          { timeout: 20_000, interval: 20 },
+        );
       }
-      await waitFor(
-        async () => (await health.isHealthy('redis')).redis.status === 'up',
-        'health up after failovers',
+      await vi.waitFor(
+        async () =>
+          expect((await health.isHealthy('redis')).redis.status === 'up', 'health up after failovers').toBe(
+            true,
+          ),
+        { timeout: 20_000, interval: 20 },
       );
       state.running = false;
       await loop;
@@ -89,17 +87,17 @@ describe('manual SENTINEL FAILOVER', () => {
       await redis.set('manual:poll', '1');
       let port = (await topo.currentMasterPort())!;
       await waitReplicasAttached(topo, port, 1);
-      await waitFor(async () => {
-        await topo.triggerFailover();
-        return true;
-      }, 'Sentinel accepts SENTINEL FAILOVER');
+      await vi.waitFor(() => topo.triggerFailover(), { timeout: 20_000, interval: 20 });
       port = await topo.waitForNewMaster(port);
       const agreedAt = Date.now();
       // Well before Sentinel demotes the old master (about 8 s), which would also move the client.
-      await waitFor(
-        () => app.clients.stats().clients[0]!.address === `127.0.0.1:${port}`,
-        'client on the new master',
-        3000,
+      await vi.waitFor(
+        () =>
+          expect(
+            app.clients.stats().clients[0]!.address === `127.0.0.1:${port}`,
+            'client on the new master',
+          ).toBe(true),
+        { timeout: 3000, interval: 20 },
       );
       console.log(`[manual/poll] client moved ${Date.now() - agreedAt} ms after the Sentinels agreed`);
       expect(app.clients.stats().failoversSeen).toBe(1);

@@ -14,14 +14,7 @@ import {
   RedisSentinelModule,
 } from '@bastion/redis-sentinel';
 import { useTopology } from '../support/use-topology.js';
-import {
-  PASSWORD,
-  PROTECTED_TOPOLOGY,
-  SENTINEL_PASSWORD,
-  sentinelOptions,
-  startModule,
-  waitFor,
-} from './support.js';
+import { PASSWORD, PROTECTED_TOPOLOGY, SENTINEL_PASSWORD, sentinelOptions, startModule } from './support.js';
 
 describe('RedisSentinelModule against a real Sentinel topology', () => {
   const topo = useTopology(PROTECTED_TOPOLOGY);
@@ -166,7 +159,10 @@ describe('RedisSentinelModule against a real Sentinel topology', () => {
     try {
       const errors: unknown[] = [];
       moduleRef.get(RedisSentinelEvents).on('error', (e) => errors.push(e.error));
-      await waitFor(() => errors.length > 0, 'an authentication error event', 10_000);
+      await vi.waitFor(() => expect(errors.length > 0, 'an authentication error event').toBe(true), {
+        timeout: 10_000,
+        interval: 20,
+      });
       const seen = errors.map((e) => inspect(e, { depth: 5 }) + JSON.stringify(e)).join('\n');
       expect(seen).toMatch(/WRONGPASS|invalid (username-)?password/i);
       expect(seen).not.toContain(wrong);
@@ -226,8 +222,14 @@ describe('RedisSentinelModule against a real Sentinel topology', () => {
       const rejectedBefore = await rejectedSets();
       const before = clients.stats().clients[0]!.reconnects;
       await expect(redis.set('module:readonly', '1')).rejects.toThrow(/^READONLY/);
-      await waitFor(() => clients.stats().clients[0]!.reconnects > before, 'reconnect after READONLY', 5000);
-      await waitFor(() => redis.status === 'ready', 'ready again');
+      await vi.waitFor(
+        () => expect(clients.stats().clients[0]!.reconnects > before, 'reconnect after READONLY').toBe(true),
+        { timeout: 5000, interval: 20 },
+      );
+      await vi.waitFor(() => expect(redis.status === 'ready', 'ready again').toBe(true), {
+        timeout: 20_000,
+        interval: 20,
+      });
       await redis.ping();
       // Sent once, never resent after the reconnect.
       expect((await rejectedSets()) - rejectedBefore).toBe(1);
@@ -278,7 +280,10 @@ describe('RedisSentinelModule against a real Sentinel topology', () => {
     try {
       expect(await roleOf()).toBe('slave');
       for (const replica of topo.replicas) await topo.kill(replica);
-      await waitFor(async () => (await roleOf()) === 'master', 'reads served by the master', 20_000);
+      await vi.waitFor(
+        async () => expect((await roleOf()) === 'master', 'reads served by the master').toBe(true),
+        { timeout: 20_000, interval: 20 },
+      );
       expect(clients.stats().clients.find((c) => c.name === 'reads')?.servingFromMaster).toBe(true);
       expect((await health.isHealthy('redis', { client: 'reads' })).redis).toMatchObject({
         status: 'degraded',
@@ -286,11 +291,18 @@ describe('RedisSentinelModule against a real Sentinel topology', () => {
       });
 
       for (const replica of topo.replicas) await topo.restart(replica);
-      await waitFor(async () => (await roleOf()) === 'slave', 'reads back on a replica', 30_000);
+      await vi.waitFor(
+        async () => expect((await roleOf()) === 'slave', 'reads back on a replica').toBe(true),
+        { timeout: 30_000, interval: 20 },
+      );
       expect(clients.stats().clients.find((c) => c.name === 'reads')?.servingFromMaster).toBe(false);
-      await waitFor(
-        async () => (await health.isHealthy('redis', { client: 'reads' })).redis.status === 'up',
-        'replica health up',
+      await vi.waitFor(
+        async () =>
+          expect(
+            (await health.isHealthy('redis', { client: 'reads' })).redis.status === 'up',
+            'replica health up',
+          ).toBe(true),
+        { timeout: 20_000, interval: 20 },
       );
     } finally {
       await moduleRef.close();

@@ -2,7 +2,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import type { Redis } from 'ioredis';
 import { RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
 import { RedisTopology } from '@bastion/redis-topology';
-import { PASSWORD, SENTINEL_PASSWORD, sentinelOptions, startModule, waitFor } from './support.js';
+import { PASSWORD, SENTINEL_PASSWORD, sentinelOptions, startModule } from './support.js';
 
 /** A TCP forwarder on a loopback port: stands in for a NAT/port mapping in front of a data node. */
 async function forwarder(
@@ -60,9 +60,13 @@ describe('natMap (addresses announced by Sentinel are not reachable as such)', (
       const oldPort = topo.master.port;
       await topo.triggerFailover();
       const newPort = await topo.waitForNewMaster(oldPort);
-      await waitFor(
-        () => app.clients.stats().clients[0]!.address === mapped(newPort),
-        'client on the mapped new master',
+      await vi.waitFor(
+        () =>
+          expect(
+            app.clients.stats().clients[0]!.address === mapped(newPort),
+            'client on the mapped new master',
+          ).toBe(true),
+        { timeout: 20_000, interval: 20 },
       );
       expect(app.clients.stats().currentMaster).toBe(mapped(newPort));
       await redis.set('nat', '2');

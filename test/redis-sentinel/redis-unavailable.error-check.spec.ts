@@ -9,7 +9,7 @@ import {
 } from '@bastion/redis-sentinel';
 import { freePort } from '@bastion/redis-topology';
 import { useTopology } from '../support/use-topology.js';
-import { PASSWORD, waitFor } from './support.js';
+import { PASSWORD } from './support.js';
 
 /** The rejection of `fn()`; fails the test if it resolves. */
 async function rejectionOf(fn: () => Promise<unknown>): Promise<Error> {
@@ -122,10 +122,10 @@ describe('isRedisUnavailableError against errors from real servers', () => {
       const id = await blocked.client('ID');
       const pending = rejectionOf(() => blocked.blpop('unblocked:list', 5));
       const admin = onMaster();
-      await waitFor(
-        async () => (await admin.client('UNBLOCK', id, 'ERROR')) === 1,
-        'the BLPOP is blocked',
-        5000,
+      await vi.waitFor(
+        async () =>
+          expect((await admin.client('UNBLOCK', id, 'ERROR')) === 1, 'the BLPOP is blocked').toBe(true),
+        { timeout: 5000, interval: 20 },
       );
       const err = await pending;
       expect(err.message).toMatch(/^UNBLOCKED /);
@@ -136,7 +136,10 @@ describe('isRedisUnavailableError against errors from real servers', () => {
       const redis = onMaster();
       await redis.ping();
       const pipeline = redis.pipeline().set('abort:k', '1').blpop('abort:list', 2).get('abort:k').exec();
-      await waitFor(async () => (await onMaster().get('abort:k')) === '1', 'the SET was answered', 5000);
+      await vi.waitFor(
+        async () => expect((await onMaster().get('abort:k')) === '1', 'the SET was answered').toBe(true),
+        { timeout: 5000, interval: 20 },
+      );
       (redis as unknown as { stream: { destroy(): void } }).stream.destroy();
       const replies = (await pipeline)!;
       const err = replies[1]![0]!;

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisSentinelHealthIndicator, RedisSentinelUnavailableError } from '@bastion/redis-sentinel';
 import { useTopology } from '../support/use-topology.js';
-import { PROTECTED_TOPOLOGY, SENTINEL_PASSWORD, sentinelOptions, startModule, waitFor } from './support.js';
+import { PROTECTED_TOPOLOGY, SENTINEL_PASSWORD, sentinelOptions, startModule } from './support.js';
 
 describe('Sentinels unavailable', () => {
   const topo = useTopology(PROTECTED_TOPOLOGY);
@@ -21,11 +21,14 @@ describe('Sentinels unavailable', () => {
       const oldPort = topo.master.port;
       await topo.triggerFailover();
       const newPort = await topo.waitForNewMaster(oldPort);
-      await waitFor(
+      await vi.waitFor(
         async () =>
-          (await redis.set('one-down', '2')) === 'OK' &&
-          app.clients.stats().clients[0]!.address === `127.0.0.1:${newPort}`,
-        'writes on the new master',
+          expect(
+            (await redis.set('one-down', '2')) === 'OK' &&
+              app.clients.stats().clients[0]!.address === `127.0.0.1:${newPort}`,
+            'writes on the new master',
+          ).toBe(true),
+        { timeout: 20_000, interval: 20 },
       );
     } finally {
       await app.moduleRef.close();
@@ -53,7 +56,10 @@ describe('Sentinels unavailable', () => {
       const connectedPort = Number(app.clients.stats().clients[0]!.address!.split(':')[1]);
       const masterNode = topo.nodeByPort(connectedPort);
       await topo.command(masterNode, 'CLIENT', 'KILL', 'TYPE', 'normal');
-      await waitFor(() => redis.status !== 'ready', 'client noticed the disconnect', 5000);
+      await vi.waitFor(() => expect(redis.status !== 'ready', 'client noticed the disconnect').toBe(true), {
+        timeout: 5000,
+        interval: 20,
+      });
 
       const c0 = Date.now();
       const err = await redis.get('all-down').catch((e: unknown) => e);
@@ -65,10 +71,12 @@ describe('Sentinels unavailable', () => {
       expect(waited).toBeLessThan(2500);
 
       for (const s of topo.sentinels) await topo.restart(s);
-      await waitFor(
-        async () => (await redis.get('all-down')) === '1',
-        'client recovers when the Sentinels return',
-        15_000,
+      await vi.waitFor(
+        async () =>
+          expect((await redis.get('all-down')) === '1', 'client recovers when the Sentinels return').toBe(
+            true,
+          ),
+        { timeout: 15_000, interval: 20 },
       );
       expect(redis.status).toBe('ready');
     } finally {

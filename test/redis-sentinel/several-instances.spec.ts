@@ -18,7 +18,7 @@ import {
 } from '@bastion/redis-sentinel';
 import type { RedisTopology } from '@bastion/redis-topology';
 import { useTopology } from '../support/use-topology.js';
-import { openHandles, sleep, waitFor } from './support.js';
+import { openHandles, sleep } from './support.js';
 
 const SHUTDOWN_TIMEOUT_MS = 500;
 
@@ -177,9 +177,13 @@ describe('several RedisSentinelModule instances in one app (two Sentinel groups 
     expect(await alphaTopo.command(alphaTopo.master, 'GET', 'several:who')).toBe('alpha');
     expect(await betaTopo.command(betaTopo.master, 'GET', 'several:who')).toBe('beta');
     expect(await cacheTopo.command(cacheTopo.master, 'GET', 'several:who')).toBe('cache');
-    await waitFor(
-      async () => (await consumer.betaReads.get('several:who')) === 'beta',
-      'beta replica client reads the beta write',
+    await vi.waitFor(
+      async () =>
+        expect(
+          (await consumer.betaReads.get('several:who')) === 'beta',
+          'beta replica client reads the beta write',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
     );
 
     expect(await bastionConnections(alphaTopo, alphaTopo.master.port)).toEqual(['bastion:default']);
@@ -269,12 +273,18 @@ describe('several RedisSentinelModule instances in one app (two Sentinel groups 
     try {
       await sleep(200);
       await alphaTopo.kill(alphaTopo.master);
-      await waitFor(() => seen.alphaSwitch.length > 0, 'alpha instance sees +switch-master', 20_000);
+      await vi.waitFor(
+        () => expect(seen.alphaSwitch.length > 0, 'alpha instance sees +switch-master').toBe(true),
+        { timeout: 20_000, interval: 20 },
+      );
       const switchedAt = Date.now();
-      await waitFor(
-        () => acked.alpha.some((a) => a.at > switchedAt),
-        'an alpha write acknowledged after the switch',
-        10_000,
+      await vi.waitFor(
+        () =>
+          expect(
+            acked.alpha.some((a) => a.at > switchedAt),
+            'an alpha write acknowledged after the switch',
+          ).toBe(true),
+        { timeout: 10_000, interval: 20 },
       );
       await sleep(300);
     } finally {
@@ -317,9 +327,13 @@ describe('several RedisSentinelModule instances in one app (two Sentinel groups 
     )) as unknown as string[];
     expect(onCache.every((v) => v === 'cache')).toBe(true);
 
-    await waitFor(
-      async () => (await consumer.alphaHealth.isHealthy('alpha')).alpha.status === 'up',
-      'alpha health up on the new master',
+    await vi.waitFor(
+      async () =>
+        expect(
+          (await consumer.alphaHealth.isHealthy('alpha')).alpha.status === 'up',
+          'alpha health up on the new master',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
     );
     expect((await consumer.alphaHealth.isHealthy('alpha')).alpha).toMatchObject({
       address: `127.0.0.1:${newAlphaPort}`,
@@ -351,13 +365,22 @@ describe('several RedisSentinelModule instances in one app (two Sentinel groups 
     expect(elapsed).toBeLessThan(3 * SHUTDOWN_TIMEOUT_MS + 300);
     expect(await bastionConnections(alphaTopo, alphaMasterPort)).toEqual([]);
     expect(await bastionConnections(cacheTopo, cacheTopo.master.port)).toEqual([]);
-    await waitFor(
-      async () => (await bastionConnections(betaTopo, betaMaster.port)).length === 0,
-      'the frozen beta master sees the destroyed connection once it runs again',
-      5000,
+    await vi.waitFor(
+      async () =>
+        expect(
+          (await bastionConnections(betaTopo, betaMaster.port)).length === 0,
+          'the frozen beta master sees the destroyed connection once it runs again',
+        ).toBe(true),
+      { timeout: 5000, interval: 20 },
     );
-    await waitFor(() => openHandles().sockets <= handlesBefore.sockets, 'sockets closed', 3000);
-    await waitFor(() => openHandles().timers <= handlesBefore.timers, 'timers cleared', 3000);
+    await vi.waitFor(
+      () => expect(openHandles().sockets <= handlesBefore.sockets, 'sockets closed').toBe(true),
+      { timeout: 3000, interval: 20 },
+    );
+    await vi.waitFor(
+      () => expect(openHandles().timers <= handlesBefore.timers, 'timers cleared').toBe(true),
+      { timeout: 3000, interval: 20 },
+    );
   });
 });
 

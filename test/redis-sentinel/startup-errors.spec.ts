@@ -12,7 +12,6 @@ import {
   SENTINEL_PASSWORD,
   sentinelOptions,
   startModule,
-  waitFor,
 } from './support.js';
 
 const STARTUP_TIMEOUT_MS = 10_000;
@@ -60,13 +59,16 @@ describe('startup: permanent answers fail at once, transient ones keep the wait'
       `masterName "mymastr" is unknown to Sentinels ${sentinelNames()}; they monitor "mymaster": set masterName to one of them`,
     ]);
     // Failing early leaves nothing behind (no socket, no startup timer) that would keep the process up.
-    await waitFor(
-      () => {
-        const now = openHandles();
-        return now.sockets <= before.sockets && now.timers <= before.timers;
-      },
-      'sockets and timers of the failed boot are gone',
-      3000,
+    await vi.waitFor(
+      async () =>
+        expect(
+          await (() => {
+            const now = openHandles();
+            return now.sockets <= before.sockets && now.timers <= before.timers;
+          })(),
+          'sockets and timers of the failed boot are gone',
+        ).toBe(true),
+      { timeout: 3000, interval: 20 },
     );
   });
 

@@ -42,7 +42,7 @@ export async function startModule(
   return { moduleRef, clients: moduleRef.get(RedisClientsService) };
 }
 
-export { sleep, waitFor } from '../harness/wait-for.js';
+export { sleep } from '../support/sleep.js';
 
 /** Waits until the Sentinel-named master has the expected number of replicas with their link up. */
 export async function waitReplicasAttached(

@@ -1,23 +1,25 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
 import { freePort, redisServerBin } from '@bastion/redis-topology';
-import { startModule, waitFor } from './support.js';
+import { useTempDir } from '../support/use-temp-dir.js';
+import { startModule } from './support.js';
 
 /**
  * TLS for data and Sentinel connections: a TLS-only master and a TLS-only Sentinel (quorum 1)
  * with a throw-away CA. The shared harness speaks plain TCP, hence this small setup.
  */
 describe('TLS for data and Sentinel connections', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bastion-redis-tls-'));
+  const tempDir = useTempDir('bastion-redis-tls-', 'suite');
+  let dir: string;
   const children: ChildProcess[] = [];
   let ca: string;
   let masterPort: number;
   let sentinelPort: number;
 
   beforeAll(async () => {
+    dir = tempDir();
     const openssl = (...args: string[]) => {
       const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
@@ -100,14 +102,13 @@ describe('TLS for data and Sentinel connections', () => {
 
   afterAll(() => {
     for (const child of children) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('connects over TLS in Sentinel mode (verifying the CA) and in standalone mode (rediss://)', async () => {
     const tlsOptions = { ca };
     let app: Awaited<ReturnType<typeof startModule>> | undefined;
     // The processes need a moment to listen; retry the whole boot.
-    await waitFor(
+    await vi.waitFor(
       async () => {
         app = await startModule({
           sentinels: `127.0.0.1:${sentinelPort}`,
@@ -117,10 +118,8 @@ describe('TLS for data and Sentinel connections', () => {
           sentinelTls: tlsOptions,
           startupTimeoutMs: 2000,
         });
-        return true;
       },
-      'TLS Sentinel mode boots',
-      20_000,
+      { timeout: 20_000, interval: 20 },
     );
     try {
       const redis = app!.clients.get();

@@ -169,5 +169,3 @@ export class SseClient {
     this.controller.abort();
   }
 }
-
-export { waitFor } from '../harness/wait-for.js';

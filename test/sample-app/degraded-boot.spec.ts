@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTopology } from '../support/use-topology.js';
-import { AppProcess, secretsDir, waitFor } from './app-process.js';
+import { AppProcess, secretsDir } from './app-process.js';
 
 const REDIS_PASSWORD = 'noreplicas-redis-pw-5';
 
@@ -38,19 +38,18 @@ describe('sample app booting while the master refuses writes (min-replicas-to-wr
 
     for (const r of topo.replicas) await topo.restart(r);
     let id: string | undefined;
-    await waitFor(
+    await vi.waitFor(
       async () => {
         const r = await app.request('POST', '/jobs', { payload: 2 });
         if (r.status === 202) id = r.body.id;
-        return id !== undefined;
+        expect(id !== undefined, 'a job to be accepted').toBe(true);
       },
-      'a job to be accepted',
-      15_000,
+      { timeout: 15_000, interval: 20 },
     );
-    await waitFor(
-      async () => (await app.request('GET', `/jobs/${id}`)).body?.status === 'done',
-      'the job done',
-      15_000,
+    await vi.waitFor(
+      async () =>
+        expect((await app.request('GET', `/jobs/${id}`)).body?.status === 'done', 'the job done').toBe(true),
+      { timeout: 15_000, interval: 20 },
     );
   });
 });

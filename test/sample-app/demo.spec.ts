@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@bastion/redis-topology';
-import { waitFor } from '../harness/wait-for.js';
 import { assertAppBuilt } from './app-process.js';
 
 /**
@@ -66,7 +65,10 @@ describe('npm run demo', () => {
     let started: number[] = [];
     try {
       await Promise.race([
-        waitFor(() => output.includes('Ctrl-C stops the app and Redis.'), 'the banner', 90_000),
+        vi.waitFor(
+          () => expect(output.includes('Ctrl-C stops the app and Redis.'), 'the banner').toBe(true),
+          { timeout: 90_000, interval: 20 },
+        ),
         exited,
       ]).catch((error: Error) => {
         throw new Error(`${error.message}; output so far:\n${output}`);
@@ -88,10 +90,13 @@ describe('npm run demo', () => {
       expect(redisServers).toHaveLength(6);
 
       npm.kill('SIGTERM');
-      await waitFor(
-        () => started.every((pid) => !alive(pid)),
-        'every process the demo started to end',
-        30_000,
+      await vi.waitFor(
+        () =>
+          expect(
+            started.every((pid) => !alive(pid)),
+            'every process the demo started to end',
+          ).toBe(true),
+        { timeout: 30_000, interval: 20 },
       );
     } finally {
       for (const pid of [...started, npm.pid!]) if (alive(pid)) process.kill(pid, 'SIGKILL');

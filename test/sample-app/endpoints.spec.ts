@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTopology } from '../support/use-topology.js';
-import { AppProcess, SseClient, secretsDir, waitFor } from './app-process.js';
+import { AppProcess, SseClient, secretsDir } from './app-process.js';
 
 const REDIS_PASSWORD = 'e2e-redis-pw-Zq8vN3xK';
 const SENTINEL_PASSWORD = 'e2e-sentinel-pw-Hw4tLm2R';
@@ -68,10 +68,13 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
     expect(badJson.status).toBe(400);
     // Rejected by the body parser, before any controller: still has its request id (and log line).
     expect(badJson.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    await waitFor(
-      () => app.output.includes(`"requestId":"${badJson.headers.get('x-request-id')}"`),
-      'the log line of the bad-JSON request',
-      5000,
+    await vi.waitFor(
+      () =>
+        expect(
+          app.output.includes(`"requestId":"${badJson.headers.get('x-request-id')}"`),
+          'the log line of the bad-JSON request',
+        ).toBe(true),
+      { timeout: 5000, interval: 20 },
     );
   });
 
@@ -79,10 +82,13 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
     const created = await app.request('POST', '/jobs', { payload: { to: 'ada', n: 1 } });
     expect(created.status).toBe(202);
     expect(created.body.id).toMatch(/^[0-9a-f-]{36}$/);
-    await waitFor(
-      async () => (await app.request('GET', `/jobs/${created.body.id}`)).body?.status === 'done',
-      'the job to be done',
-      10_000,
+    await vi.waitFor(
+      async () =>
+        expect(
+          (await app.request('GET', `/jobs/${created.body.id}`)).body?.status === 'done',
+          'the job to be done',
+        ).toBe(true),
+      { timeout: 10_000, interval: 20 },
     );
     const done = await app.request('GET', `/jobs/${created.body.id}`);
     expect(done.body).toEqual({ id: created.body.id, status: 'done', attempts: 1 });
@@ -125,7 +131,14 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
     await sse.open;
     const published = await app.request('POST', '/notifications', { message: 'hello subscribers' });
     expect(published.status).toBe(202);
-    await waitFor(() => sse.messages.some((m) => m.message === 'hello subscribers'), 'the SSE message', 5000);
+    await vi.waitFor(
+      () =>
+        expect(
+          sse.messages.some((m) => m.message === 'hello subscribers'),
+          'the SSE message',
+        ).toBe(true),
+      { timeout: 5000, interval: 20 },
+    );
     sse.close();
     expect((await app.request('POST', '/notifications', { message: 42 })).status).toBe(400);
   });
@@ -137,7 +150,10 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
   it('logs each request once with its request id, and the user id from the session', async () => {
     const res = await fetch(`${app.url}/cache/greeting`, { headers: { 'x-request-id': 'log-check-1' } });
     expect(res.status).toBe(200);
-    await waitFor(() => app.output.includes('log-check-1'), 'the request log line', 5000);
+    await vi.waitFor(() => expect(app.output.includes('log-check-1'), 'the request log line').toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     const lines = app.output
       .split('\n')
       .filter((l) => l.startsWith('{'))

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RedisNode } from '@bastion/redis-topology';
 import { useTopology } from '../support/use-topology.js';
-import { AppProcess, SseClient, secretsDir, waitFor } from './app-process.js';
+import { AppProcess, SseClient, secretsDir } from './app-process.js';
 
 const REDIS_PASSWORD = 'failover-redis-pw-9fK2';
 const SESSION_SECRET = 'failover-session-secret-0123456789abcdefghij';
@@ -147,9 +147,13 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0]!;
     // The session is a plain write on the same client as the jobs: one accepted (WAIT 1) job
     // after it proves a replica has the session too.
-    await waitFor(
-      async () => (await app.request('POST', '/jobs', { payload: 'barrier' })).status === 202,
-      'a durable job',
+    await vi.waitFor(
+      async () =>
+        expect(
+          (await app.request('POST', '/jobs', { payload: 'barrier' })).status === 202,
+          'a durable job',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
     );
     const sse = new SseClient(`${app.url}/notifications/stream`);
     await sse.open;
@@ -162,26 +166,32 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     await fault(master);
     await topo.waitForNewMaster(master.port);
     // Until the app is ready again...
-    await waitFor(
-      async () => (await app.request('GET', '/health/ready')).status === 200,
-      'ready again',
-      20_000,
+    await vi.waitFor(
+      async () =>
+        expect((await app.request('GET', '/health/ready')).status === 200, 'ready again').toBe(true),
+      { timeout: 20_000, interval: 20 },
     );
     // ...and has accepted jobs on the new master (its replicas may need a moment to resync).
-    await waitFor(
-      () => load.result.accepted.length >= acceptedBeforeFault + 10,
-      'jobs accepted after the failover',
-      20_000,
+    await vi.waitFor(
+      () =>
+        expect(
+          load.result.accepted.length >= acceptedBeforeFault + 10,
+          'jobs accepted after the failover',
+        ).toBe(true),
+      { timeout: 20_000, interval: 20 },
     );
     const result = await load.stop();
 
     // Published after the failover: the SSE client (subscriber re-subscribed by itself) gets it.
     const marker = `after-failover-${Date.now()}`;
     expect((await app.request('POST', '/notifications', { message: marker })).status).toBe(202);
-    await waitFor(
-      () => sse.messages.some((m) => m.message === marker),
-      'the post-failover notification',
-      10_000,
+    await vi.waitFor(
+      () =>
+        expect(
+          sse.messages.some((m) => m.message === marker),
+          'the post-failover notification',
+        ).toBe(true),
+      { timeout: 10_000, interval: 20 },
     );
     sse.close();
 
@@ -195,10 +205,12 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     expect(result.readyStatuses.slice(first503)).toContain(200);
 
     // Every job answered 202 ends done.
-    await waitFor(
-      async () => (await allDone(app, result.accepted)).length === 0,
-      'every accepted job to be done',
-      45_000,
+    await vi.waitFor(
+      async () =>
+        expect((await allDone(app, result.accepted)).length === 0, 'every accepted job to be done').toBe(
+          true,
+        ),
+      { timeout: 45_000, interval: 20 },
     );
 
     const after = await app.request('GET', '/session', undefined, { cookie });

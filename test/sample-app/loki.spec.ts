@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisTopology } from '@bastion/redis-topology';
 import { FakeLoki } from '../fake-loki/fake-loki.js';
-import { AppProcess, secretsDir, waitFor } from './app-process.js';
+import { AppProcess, secretsDir } from './app-process.js';
 
 const REDIS_PASSWORD = 'loki-e2e-redis-pw-77';
 const LOKI_PASSWORD = 'loki-e2e-basic-auth-pw-31';
@@ -38,10 +38,13 @@ describe('sample app with LOKI_URL (fake Loki speaking the push API)', () => {
   it('pushes request lines to Loki with the tenant, basic auth and the service label', async () => {
     const res = await fetch(`${app.url}/cache/none`, { headers: { 'x-request-id': 'loki-req-1' } });
     expect(res.status).toBe(404);
-    await waitFor(
-      () => loki.lines().some((l) => l.includes('loki-req-1')),
-      'the request line in Loki',
-      10_000,
+    await vi.waitFor(
+      () =>
+        expect(
+          loki.lines().some((l) => l.includes('loki-req-1')),
+          'the request line in Loki',
+        ).toBe(true),
+      { timeout: 10_000, interval: 20 },
     );
     const entry = loki.entries.find((e) => e.line.includes('loki-req-1'))!;
     expect(entry.tenant).toBe('team-a');
@@ -59,14 +62,16 @@ describe('sample app with LOKI_URL (fake Loki speaking the push API)', () => {
 
     await loki.refuse();
     try {
-      await waitFor(
+      await vi.waitFor(
         async () => {
           await app.request('GET', '/cache/during-outage'); // produce lines to ship
           const r = await app.request('GET', '/health/ready');
-          return r.status === 200 && r.body.details.loki.status === 'degraded';
+          expect(
+            r.status === 200 && r.body.details.loki.status === 'degraded',
+            'loki degraded while the app stays ready',
+          ).toBe(true);
         },
-        'loki degraded while the app stays ready',
-        15_000,
+        { timeout: 15_000, interval: 20 },
       );
     } finally {
       await loki.accept();

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTopology } from '../support/use-topology.js';
-import { AppProcess, SseClient, secretsDir, waitFor } from './app-process.js';
+import { AppProcess, SseClient, secretsDir } from './app-process.js';
 
 const REDIS_PASSWORD = 'shutdown-redis-pw-4Xc';
 
@@ -63,16 +63,14 @@ describe('sample app graceful shutdown (SIGTERM under load)', () => {
     const next = await AppProcess.spawn(env());
     apps.push(next);
     await next.ready();
-    await waitFor(
+    await vi.waitFor(
       async () => {
         for (const id of accepted) {
           const r = await next.request('GET', `/jobs/${id}`);
-          if (r.body?.status !== 'done') return false;
+          expect(r.body?.status === 'done', 'every accepted job to be done').toBe(true);
         }
-        return true;
       },
-      'every accepted job to be done',
-      40_000,
+      { timeout: 40_000, interval: 20 },
     );
     console.log(`SIGTERM: ${accepted.length} jobs accepted, shutdown took ${shutdownMs} ms, all done`);
   });

@@ -3,7 +3,6 @@ import { SecretsHealthIndicator, SecretsModule, SecretsService, type SecretEvent
 import type { INestApplicationContext } from '@nestjs/common';
 import { CaptureLogger } from './support/capture-logger.js';
 import { boot, KubernetesVolume, SecretsSandbox } from './support/secrets-sandbox.js';
-import { waitFor } from '../harness/wait-for.js';
 
 describe('Kubernetes ..data layout and rotation', () => {
   let sandbox: SecretsSandbox;
@@ -69,14 +68,20 @@ describe('Kubernetes ..data layout and rotation', () => {
     service.subscribe(() => notified++);
 
     volume.write({ db_password: 'pw-two', api_token: 'tok' });
-    await waitFor(() => service.get('db_password') === 'pw-two', 'first rotation', 5000);
+    await vi.waitFor(() => expect(service.get('db_password') === 'pw-two', 'first rotation').toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect(service.generation).toBe(2);
     expect(service.status('db_password')).toMatchObject({ generation: 2, stale: false });
     expect(service.status('api_token').generation).toBe(1);
 
     // A watch on the file itself would be dead now; the directory watch must see the next swap too.
     volume.write({ db_password: 'pw-three', api_token: 'tok' });
-    await waitFor(() => service.get('db_password') === 'pw-three', 'second rotation', 5000);
+    await vi.waitFor(() => expect(service.get('db_password') === 'pw-three', 'second rotation').toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect(service.generation).toBe(3);
 
     expect(events).toEqual([
@@ -112,7 +117,10 @@ describe('Kubernetes ..data layout and rotation', () => {
     volume.write({ db_password: 'pw-one', api_token: 'tok' });
     const { service } = await start({ watch: false, pollIntervalMs: 50 });
     volume.write({ db_password: 'pw-polled', api_token: 'tok' });
-    await waitFor(() => service.get('db_password') === 'pw-polled', 'polled rotation', 5000);
+    await vi.waitFor(() => expect(service.get('db_password') === 'pw-polled', 'polled rotation').toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect(service.generation).toBe(2);
   });
 
@@ -125,7 +133,10 @@ describe('Kubernetes ..data layout and rotation', () => {
     });
 
     volume.write({ db_password: 'no', api_token: 'tok' });
-    await waitFor(() => events.length > 0, 'rotation-failed event', 5000);
+    await vi.waitFor(() => expect(events.length > 0, 'rotation-failed event').toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect(events[0]).toEqual({
       type: 'rotation-failed',
       name: 'db_password',
@@ -146,7 +157,10 @@ describe('Kubernetes ..data layout and rotation', () => {
     });
 
     volume.write({ db_password: '', api_token: 'tok' });
-    await waitFor(() => events.length > 1, 'empty-file report', 5000);
+    await vi.waitFor(() => expect(events.length > 1, 'empty-file report').toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect(events[1]).toMatchObject({
       type: 'rotation-failed',
       reason: `${sandbox.dir}/db_password is empty`,
@@ -154,7 +168,10 @@ describe('Kubernetes ..data layout and rotation', () => {
     expect(service.get('db_password')).toBe('pw-good');
 
     volume.write({ db_password: 'pw-fixed', api_token: 'tok' });
-    await waitFor(() => service.get('db_password') === 'pw-fixed', 'recovery', 5000);
+    await vi.waitFor(() => expect(service.get('db_password') === 'pw-fixed', 'recovery').toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect(service.status('db_password')).toMatchObject({ stale: false, generation: 2 });
     expect((await health.isHealthy()).secrets.status).toBe('up');
   });

@@ -13,7 +13,6 @@ import { NestFactory } from '@nestjs/core';
 import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { CaptureLogger } from './support/capture-logger.js';
 import { KubernetesVolume, rejectionOf, SecretsSandbox, thrown } from './support/secrets-sandbox.js';
-import { waitFor } from '../harness/wait-for.js';
 
 // Distinctive values; the test searches every captured byte of output for each of them.
 const DIR_VALUE = 'Dir-S3cret/with+url&chars';
@@ -116,9 +115,15 @@ describe('no secret value in any captured output', () => {
     const events: unknown[] = [];
     service.events$.subscribe((e) => events.push(e));
     volume.write({ db_password: ROTATED_VALUE, keystore: BINARY.toString() });
-    await waitFor(() => service.get('db_password') === ROTATED_VALUE, 'rotation', 5000);
+    await vi.waitFor(() => expect(service.get('db_password') === ROTATED_VALUE, 'rotation').toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     volume.write({ db_password: INVALID_VALUE, keystore: BINARY.toString() });
-    await waitFor(() => events.length === 2, 'rotation failure', 5000);
+    await vi.waitFor(() => expect(events.length === 2, 'rotation failure').toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     captured.push(JSON.stringify(events), inspect(events, { depth: Infinity }));
     captured.push(JSON.stringify(await healthCheck.check([() => indicator.isHealthy()])));
     snapshot('after rotation');
