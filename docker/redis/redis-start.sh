@@ -62,6 +62,24 @@ secret_value() {
   printf '"%s"' "$value"
 }
 
+# Fail fast on names that do not resolve. Sentinel (resolve-hostnames yes) and replicas look up
+# the other nodes' service names synchronously, on their only thread. A service with no running
+# task has no DNS record, and on an `internal: true` network Docker's embedded DNS (20.10 at
+# least) does not answer for such a name at all: each lookup then waits out the resolver's
+# default 5 s x 2 attempts, Sentinel's event loop stalls for 10-20 s, it enters TILT mode for
+# 30 s and cannot fail over (docker/README.md, "Sentinel, DNS and TILT"). One attempt of 1 s
+# bounds the stall. Only in the image (the official entrypoint, as root): REDIS_RESOLV_OPTIONS=''
+# or a replaced REDIS_ENTRYPOINT (the offline tests run this script on a host) leaves it alone.
+resolv_options="${REDIS_RESOLV_OPTIONS-timeout:1 attempts:1}"
+if [ -n "$resolv_options" ] && [ -z "${REDIS_ENTRYPOINT:-}" ] && [ "$(id -u)" = 0 ] &&
+  [ -w /etc/resolv.conf ]; then
+  kept_options="$(sed -n 's/^options //p' /etc/resolv.conf | tr '\n' ' ' |
+    sed -E 's/(^| )(timeout|attempts):[0-9]+//g')"
+  resolv="$(grep -v '^options ' /etc/resolv.conf || true)"
+  # In place: Docker bind-mounts this file, it cannot be replaced by a rename.
+  printf '%s\noptions %s %s\n' "$resolv" "$kept_options" "$resolv_options" | tr -s ' ' >/etc/resolv.conf
+fi
+
 umask 077
 
 if [ "$role" = data ]; then
