@@ -134,7 +134,10 @@ export class FakeLoki {
   }
 
   private createServer(): http.Server {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const server = http.createServer((req, res) =>
+      // A client that aborts its upload (ECONNRESET while the body is read) ends that request only.
+      this.handle(req, res).catch(() => res.destroy()),
+    );
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

@@ -91,7 +91,8 @@ describe('sample app boot errors: one JSON line each, typed, exit 1', () => {
       const started = Date.now();
       const app = await AppProcess.spawn({ REDIS_SENTINELS: list, REDIS_STARTUP_TIMEOUT_MS: '1500' });
       const failure = await bootFailure(app, 'RedisSentinelStartupError');
-      expect(Date.now() - started).toBeLessThan(15_000);
+      // Far from a hang, with room for a slow Node start on a busy machine.
+      expect(Date.now() - started).toBeLessThan(30_000);
       expect(failure.error.message).toContain('1500 ms');
     } finally {
       for (const s of sockets) s.destroy();

@@ -44,7 +44,11 @@ describe('sample app graceful shutdown (SIGTERM under load)', () => {
     // An open SSE response must not hold the server open.
     const sse = new SseClient(`${app.url}/notifications/stream`);
     await sse.open;
-    await new Promise((r) => setTimeout(r, 1000));
+    // Under load before the signal: at least 20 jobs accepted (a busy machine may need seconds).
+    await vi.waitFor(() => expect(accepted.length >= 20, '20 accepted jobs before SIGTERM').toBe(true), {
+      timeout: 30_000,
+      interval: 20,
+    });
 
     const signalledAt = Date.now();
     const { code, signal } = await app.stop();
@@ -56,7 +60,7 @@ describe('sample app graceful shutdown (SIGTERM under load)', () => {
     if (code !== 0) console.log(app.output.split('\n').slice(-30).join('\n'));
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(shutdownMs).toBeLessThan(15_000);
-    expect(accepted.length).toBeGreaterThan(20);
+    expect(accepted.length).toBeGreaterThanOrEqual(20);
     expect(app.output).toContain('shutting down');
 
     // A new instance (another consumer) finishes whatever the first one left: none is lost.
