@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { inspect } from 'node:util';
 import { Test } from '@nestjs/testing';
 import {
   createBootstrapLogger,
@@ -12,6 +11,7 @@ import {
 } from '@bastion/loki-logger';
 import { FakeLoki } from '../fake-loki/fake-loki.js';
 import { CaptureStream } from './helpers.js';
+import { printed } from '../support/printed.js';
 
 // Distinctive credentials: every printable surface below is searched for each of them.
 const URL_PASSWORD = 'Url-pw-7Qk2xZ9m';
@@ -20,17 +20,6 @@ const BEARER = 'Bearer-tok-Wc6yR1pD';
 const HEADER_KEY = 'Hdr-key-Jm3bF5nQ';
 const REDACT_VALUE = 'Literal-Xs8kP2eU';
 const SECRETS = [URL_PASSWORD, PASSWORD, BEARER, HEADER_KEY, REDACT_VALUE];
-
-/** `util.inspect()` (everything, hidden fields too) and `JSON.stringify()` of `value`. */
-function printed(value: unknown): string {
-  let json: string;
-  try {
-    json = JSON.stringify(value) ?? '';
-  } catch (err) {
-    json = `JSON.stringify threw ${(err as Error).message}`;
-  }
-  return `${inspect(value, { depth: Infinity, showHidden: true, getters: true })}\n${json}`;
-}
 
 describe('no public field holds a credential', () => {
   let fake: FakeLoki;

@@ -12,20 +12,10 @@ import {
 import { Test } from '@nestjs/testing';
 import { useTopology } from '../support/use-topology.js';
 import { PASSWORD, PROTECTED_TOPOLOGY, SENTINEL_PASSWORD, sentinelOptions, startModule } from './support.js';
+import { printed } from '../support/printed.js';
 
 const WRONG_PASSWORD = 'Wrong-pw-Zt5qL8rN';
 const SECRETS = [PASSWORD, SENTINEL_PASSWORD, WRONG_PASSWORD];
-
-/** `util.inspect()` (everything, hidden fields too) and `JSON.stringify()` of `value`. */
-function printed(value: unknown): string {
-  let json: string;
-  try {
-    json = JSON.stringify(value) ?? '';
-  } catch (err) {
-    json = `JSON.stringify threw ${(err as Error).message}`;
-  }
-  return `${inspect(value, { depth: Infinity, showHidden: true, getters: true })}\n${json}`;
-}
 
 function expectNoSecret(what: string, value: unknown): void {
   const text = printed(value);

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import type { LokiLogLevel } from './log-levels.js';
+import { FIXED_LINE_FIELDS } from './log-context.js';
 import type { LineRecord } from './log-line.format.js';
 import type { SecretRedactor } from './secret-redactor.js';
 
@@ -13,17 +14,6 @@ const COLORS: Readonly<Record<LokiLogLevel, string>> = {
 };
 const RESET = '\x1b[0m';
 const DIM = '\x1b[2m';
-const HIDDEN = new Set([
-  'timestamp',
-  'level',
-  'message',
-  'context',
-  'service',
-  'env',
-  'requestId',
-  'userId',
-  'traceId',
-]);
 
 /** Renders a record as one human line for local development (`format: 'pretty'`). */
 export class PrettyLineRenderer {
@@ -47,7 +37,8 @@ export class PrettyLineRenderer {
     let hasRest = false;
     let stack: string | undefined;
     for (const key of Object.keys(rec)) {
-      if (HIDDEN.has(key) || rec[key] === undefined) continue;
+      // The line's own fields are its head; the rest follows as key=value.
+      if (FIXED_LINE_FIELDS.has(key) || rec[key] === undefined) continue;
       const value = rec[key];
       if (key === 'error' && value !== null && typeof value === 'object' && 'stack' in value) {
         stack = String((value as { stack?: unknown }).stack);
