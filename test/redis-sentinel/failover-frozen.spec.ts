@@ -3,6 +3,7 @@ import { RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
 import { useTopology } from '../support/use-topology.js';
 import {
   openHandles,
+  waitForHandlesBack,
   PROTECTED_TOPOLOGY,
   sentinelOptions,
   sleep,
@@ -127,13 +128,6 @@ describe('frozen master (SIGSTOP)', () => {
       observer.close();
       await app.moduleRef.close();
     }
-    await vi.waitFor(
-      () => expect(openHandles().sockets <= handlesBefore.sockets, 'sockets closed').toBe(true),
-      { timeout: 3000, interval: 20 },
-    );
-    await vi.waitFor(
-      () => expect(openHandles().timers <= handlesBefore.timers, 'timers cleared').toBe(true),
-      { timeout: 3000, interval: 20 },
-    );
+    await waitForHandlesBack(handlesBefore);
   });
 });

@@ -18,7 +18,7 @@ import {
 } from '@bastion/redis-sentinel';
 import type { RedisTopology } from '@bastion/redis-topology';
 import { useTopology } from '../support/use-topology.js';
-import { openHandles, sleep } from './support.js';
+import { openHandles, sleep, waitForHandlesBack } from './support.js';
 
 const SHUTDOWN_TIMEOUT_MS = 500;
 
@@ -373,14 +373,7 @@ describe('several RedisSentinelModule instances in one app (two Sentinel groups 
         ).toBe(true),
       { timeout: 5000, interval: 20 },
     );
-    await vi.waitFor(
-      () => expect(openHandles().sockets <= handlesBefore.sockets, 'sockets closed').toBe(true),
-      { timeout: 3000, interval: 20 },
-    );
-    await vi.waitFor(
-      () => expect(openHandles().timers <= handlesBefore.timers, 'timers cleared').toBe(true),
-      { timeout: 3000, interval: 20 },
-    );
+    await waitForHandlesBack(handlesBefore);
   });
 });
 

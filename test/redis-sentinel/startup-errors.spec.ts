@@ -7,6 +7,7 @@ import { freePort } from '@bastion/redis-topology';
 import { useTopology } from '../support/use-topology.js';
 import {
   openHandles,
+  waitForHandlesBack,
   PASSWORD,
   PROTECTED_TOPOLOGY,
   SENTINEL_PASSWORD,
@@ -59,17 +60,7 @@ describe('startup: permanent answers fail at once, transient ones keep the wait'
       `masterName "mymastr" is unknown to Sentinels ${sentinelNames()}; they monitor "mymaster": set masterName to one of them`,
     ]);
     // Failing early leaves nothing behind (no socket, no startup timer) that would keep the process up.
-    await vi.waitFor(
-      async () =>
-        expect(
-          await (() => {
-            const now = openHandles();
-            return now.sockets <= before.sockets && now.timers <= before.timers;
-          })(),
-          'sockets and timers of the failed boot are gone',
-        ).toBe(true),
-      { timeout: 3000, interval: 20 },
-    );
+    await waitForHandlesBack(before);
   });
 
   it('a wrong sentinelPassword fails at once and names sentinelPassword, never a value', async () => {

@@ -103,3 +103,15 @@ export function openHandles(): { sockets: number; timers: number } {
     timers: info.filter((r) => r === 'Timeout').length,
   };
 }
+
+/** Waits (3 s at most) until no more sockets and timers are open than in `before`. */
+export async function waitForHandlesBack(before: { sockets: number; timers: number }): Promise<void> {
+  await vi.waitFor(() => expect(openHandles().sockets <= before.sockets, 'sockets closed').toBe(true), {
+    timeout: 3000,
+    interval: 20,
+  });
+  await vi.waitFor(() => expect(openHandles().timers <= before.timers, 'timers cleared').toBe(true), {
+    timeout: 3000,
+    interval: 20,
+  });
+}
