@@ -13,6 +13,10 @@ export default defineConfig({
     alias: {
       '@bastion/secrets/config': lib('secrets', 'config'),
       '@bastion/secrets': lib('secrets'),
+      '@bastion/redis-sentinel/bullmq': lib('redis-sentinel', 'bullmq'),
+      '@bastion/redis-sentinel/keyv': lib('redis-sentinel', 'keyv'),
+      '@bastion/redis-sentinel/throttler': lib('redis-sentinel', 'throttler'),
+      '@bastion/redis-sentinel/socket.io': lib('redis-sentinel', 'socket.io'),
       '@bastion/redis-sentinel': lib('redis-sentinel'),
       '@bastion/loki-logger': lib('loki-logger'),
     },

@@ -28,29 +28,8 @@ export async function durableWrite(
   build: (pipeline: ChainableCommander) => ChainableCommander,
   options: DurableWriteOptions = {},
 ): Promise<unknown[]> {
-  const replicas = options.replicas ?? 1;
-  const timeoutMs = options.timeoutMs ?? 500;
-  // WAIT 0 blocks the connection on the server until enough replicas ack: never let that happen.
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new TypeError(
-      `durableWrite: timeoutMs must be a positive integer (got ${timeoutMs}); 0 would block forever`,
-    );
-  }
-  if (!Number.isInteger(replicas) || replicas < 1) {
-    throw new TypeError(`durableWrite: replicas must be an integer >= 1 (got ${replicas})`);
-  }
-  const managed = managedClientOf(client);
-  if (managed?.failover.inProgress) {
-    // The old master may still take the write while the replica that would acknowledge it is
-    // about to be re-pointed: refuse before writing; the caller retries after the switch.
-    throw new DurableWriteError(
-      replicas,
-      0,
-      timeoutMs,
-      [],
-      'Durable write refused: a Sentinel failover is in progress',
-    );
-  }
+  const { replicas, timeoutMs } = resolveDurableOptions('durableWrite', options);
+  const managed = refuseDuringFailover(client, replicas, timeoutMs);
   const generationBefore = managed?.failover.generation ?? 0;
   const pipeline = build(client.pipeline());
   const writes = pipeline.length;
@@ -76,14 +55,91 @@ export async function durableWrite(
       `Durable write: WAIT failed: ${waitErr.message}`,
     );
   if (epochAfter !== epochBefore || (managed?.failover.generation ?? 0) !== generationBefore) {
+    throw connectionChanged(replicas, timeoutMs, results);
+  }
+  if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, results);
+  return results;
+}
+
+/**
+ * `durableWrite` for a write that another library sends on `client` (BullMQ's `queue.add()`, a
+ * store's `set`): awaits `write()`, then sends `WAIT` on the same connection and checks that no
+ * reconnect or failover came in between, so WAIT counted that write. Returns `write()`'s result;
+ * throws `DurableWriteError` (with that result in `results`) when replication is not confirmed.
+ */
+export async function durableCall<T>(
+  client: Redis,
+  write: () => Promise<T>,
+  options: DurableWriteOptions = {},
+): Promise<T> {
+  const { replicas, timeoutMs } = resolveDurableOptions('durableCall', options);
+  const managed = refuseDuringFailover(client, replicas, timeoutMs);
+  const generationBefore = managed?.failover.generation ?? 0;
+  const epochBefore = connectionEpoch(client);
+  const result = await write();
+  let acked: unknown;
+  try {
+    acked = await client.call('WAIT', replicas, timeoutMs);
+  } catch (err) {
     throw new DurableWriteError(
       replicas,
       0,
       timeoutMs,
-      results,
-      'Durable write: the connection changed or a failover started before WAIT answered; replication is not confirmed',
+      [result],
+      `Durable write: WAIT failed: ${(err as Error).message}`,
     );
   }
-  if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, results);
-  return results;
+  if (connectionEpoch(client) !== epochBefore || (managed?.failover.generation ?? 0) !== generationBefore) {
+    throw connectionChanged(replicas, timeoutMs, [result]);
+  }
+  if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, [result]);
+  return result;
+}
+
+function resolveDurableOptions(
+  caller: string,
+  options: DurableWriteOptions,
+): { replicas: number; timeoutMs: number } {
+  const replicas = options.replicas ?? 1;
+  const timeoutMs = options.timeoutMs ?? 500;
+  // WAIT 0 blocks the connection on the server until enough replicas ack: never let that happen.
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError(
+      `${caller}: timeoutMs must be a positive integer (got ${timeoutMs}); 0 would block forever`,
+    );
+  }
+  if (!Number.isInteger(replicas) || replicas < 1) {
+    throw new TypeError(`${caller}: replicas must be an integer >= 1 (got ${replicas})`);
+  }
+  return { replicas, timeoutMs };
+}
+
+function refuseDuringFailover(
+  client: Redis,
+  replicas: number,
+  timeoutMs: number,
+): ReturnType<typeof managedClientOf> {
+  const managed = managedClientOf(client);
+  if (managed?.failover.inProgress) {
+    // The old master may still take the write while the replica that would acknowledge it is
+    // about to be re-pointed: refuse before writing; the caller retries after the switch.
+    throw new DurableWriteError(
+      replicas,
+      0,
+      timeoutMs,
+      [],
+      'Durable write refused: a Sentinel failover is in progress',
+    );
+  }
+  return managed;
+}
+
+function connectionChanged(replicas: number, timeoutMs: number, results: unknown[]): DurableWriteError {
+  return new DurableWriteError(
+    replicas,
+    0,
+    timeoutMs,
+    results,
+    'Durable write: the connection changed or a failover started before WAIT answered; replication is not confirmed',
+  );
 }

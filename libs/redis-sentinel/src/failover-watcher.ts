@@ -79,6 +79,10 @@ export class FailoverWatcher {
     this.listeners.add(listener);
   }
 
+  offSwitch(listener: (change: SwitchMaster) => void): void {
+    this.listeners.delete(listener);
+  }
+
   /** Connects and subscribes; resolves once at least one Sentinel delivers announcements. */
   start(): Promise<void> {
     this.pollTimer = setInterval(() => void this.poll(), this.options.topologyCheckIntervalMs);

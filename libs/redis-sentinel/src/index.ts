@@ -36,7 +36,7 @@ export {
   type RedisHealthCheckOptions,
   type RedisSentinelHealthOptions,
 } from './redis-sentinel-health.indicator.js';
-export { durableWrite, type DurableWriteOptions } from './durable-write.js';
+export { durableCall, durableWrite, type DurableWriteOptions } from './durable-write.js';
 export type { RedisAddress } from './redis-address.js';
 export {
   DurableWriteError,

@@ -52,6 +52,9 @@ export interface RedisClientStats {
 
 const managedByRedis = new WeakMap<Redis, ManagedRedisClient>();
 
+/** Makes the managed copy that `redis.duplicate(override)` returns (see `RedisClientsService`). */
+export type DuplicateClient = (parent: ManagedRedisClient, override: Partial<RedisOptions>) => Redis;
+
 /** The module's wrapper of an ioredis client, if the client belongs to this module. */
 export function managedClientOf(redis: Redis): ManagedRedisClient | undefined {
   return managedByRedis.get(redis);
@@ -89,9 +92,14 @@ export class ManagedRedisClient {
     private readonly events: RedisSentinelEvents,
     private readonly logger: Logger,
     private readonly errors: RateLimitedLogger,
+    duplicate: DuplicateClient,
   ) {
     this.#options = options;
     this.redis = new Redis(this.ioredisOptions());
+    // ioredis's own duplicate() copies the options, and with them the Connector bound to THIS
+    // client: the copy would steer this client's failover state. BullMQ and Socket.IO duplicate
+    // the client they are given, so a copy must be a managed client of its own.
+    this.redis.duplicate = (override?: Partial<RedisOptions>) => duplicate(this, override ?? {});
     this.replicaRecheck = new ReplicaRecheck(
       definition.name,
       this.redis,
@@ -103,8 +111,14 @@ export class ManagedRedisClient {
     this.redis.on('error', (error: Error) => this.onError(error));
     this.redis.on('close', () => this.onClose());
     this.redis.on('ready', () => this.onReady());
-    watcher?.onSwitch((change) => this.onSwitchMaster(change));
+    watcher?.onSwitch(this.switchListener);
+    // A client that ended (quit by its user, e.g. a closed BullMQ worker) stops following
+    // failovers, so the watcher does not keep it alive; connecting it again resumes that.
+    this.redis.on('end', () => watcher?.offSwitch(this.switchListener));
+    this.redis.on('connect', () => watcher?.onSwitch(this.switchListener));
   }
+
+  private readonly switchListener = (change: SwitchMaster): void => this.onSwitchMaster(change);
 
   get name(): string {
     return this.definition.name;

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { withDeadline } from './timing.js';
 import { FailoverWatcher } from './failover-watcher.js';
 import { ManagedRedisClient, type RedisClientStats } from './managed-redis-client.js';
@@ -14,10 +14,14 @@ import {
   REDIS_SENTINEL_RESOLVED_OPTIONS,
 } from './redis-sentinel.constants.js';
 import { RedisClientNotFoundError } from './redis-sentinel.errors.js';
+import { duplicateDefinition } from './duplicate-definition.js';
 import { RedisSentinelEvents } from './redis-sentinel.events.js';
 import { waitForClients } from './startup-problems.js';
 import type { RedisClientRole } from './redis-sentinel-options.interface.js';
-import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.resolver.js';
+import type {
+  ResolvedClientDefinition,
+  ResolvedRedisSentinelOptions,
+} from './redis-sentinel-options.resolver.js';
 
 /** Snapshot for dashboards and debugging. Never contains a password. */
 export interface RedisSentinelStats {
@@ -28,6 +32,8 @@ export interface RedisSentinelStats {
   /** `+switch-master` announcements seen since start. */
   failoversSeen: number;
   clients: RedisClientStats[];
+  /** Open copies made by `duplicate()` (BullMQ's blocking connections, Socket.IO's subscriber). */
+  duplicates: RedisClientStats[];
 }
 
 /**
@@ -39,6 +45,10 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
   private readonly logger: Logger;
   // `#private`: the clients and options hold the passwords, and `util.inspect` never shows these.
   readonly #clients = new Map<string, ManagedRedisClient>();
+  /** Copies made by `redis.duplicate()` that are open (or connecting): closed at shutdown too. */
+  readonly #duplicates = new Set<ManagedRedisClient>();
+  #duplicatesMade = 0;
+  readonly #errors: RateLimitedLogger;
   readonly #watcher: FailoverWatcher | undefined;
   readonly #options: ResolvedRedisSentinelOptions;
   private closed = false;
@@ -55,16 +65,37 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
       connectionName === DEFAULT_REDIS_CONNECTION ? 'RedisSentinel' : `RedisSentinel:${connectionName}`,
     );
     this.#options = options;
-    const errors = new RateLimitedLogger(this.logger, options.errorLogIntervalMs);
+    this.#errors = new RateLimitedLogger(this.logger, options.errorLogIntervalMs);
     if (options.mode === 'sentinel') {
-      this.#watcher = new FailoverWatcher(options, events, this.logger, errors);
+      this.#watcher = new FailoverWatcher(options, events, this.logger, this.#errors);
     }
-    for (const def of options.clients) {
-      this.#clients.set(
-        def.name,
-        new ManagedRedisClient(def, options, this.#watcher, events, this.logger, errors),
-      );
+    for (const def of options.clients) this.#clients.set(def.name, this.createClient(def));
+  }
+
+  private createClient(definition: ResolvedClientDefinition): ManagedRedisClient {
+    return new ManagedRedisClient(
+      definition,
+      this.#options,
+      this.#watcher,
+      this.events,
+      this.logger,
+      this.#errors,
+      (parent, override) => this.duplicate(parent, override),
+    );
+  }
+
+  /** `redis.duplicate(override)` of a module client: a managed copy, tracked until it ends. */
+  private duplicate(parent: ManagedRedisClient, override: Partial<RedisOptions>): Redis {
+    if (this.closed) {
+      throw new Error(`Redis client "${parent.name}" cannot be duplicated: the module has shut down`);
     }
+    const copy = this.createClient(
+      duplicateDefinition(parent.definition, ++this.#duplicatesMade, override, this.#options),
+    );
+    this.#duplicates.add(copy);
+    copy.redis.on('end', () => this.#duplicates.delete(copy));
+    copy.redis.on('connect', () => this.#duplicates.add(copy));
+    return copy.redis;
   }
 
   async onModuleInit(): Promise<void> {
@@ -88,7 +119,7 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
     this.closed = true;
     const deadline = this.#options.shutdownTimeoutMs;
     await Promise.all([
-      ...[...this.#clients.values()].map((c) => c.close(deadline)),
+      ...[...this.#clients.values(), ...this.#duplicates].map((c) => c.close(deadline)),
       this.#watcher?.stop(deadline),
     ]);
   }
@@ -122,6 +153,7 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
       currentMaster: formatAddress(this.currentMasterAddress()),
       failoversSeen: this.#watcher?.failoversSeen ?? 0,
       clients: [...this.#clients.values()].map((c) => c.stats()),
+      duplicates: [...this.#duplicates].map((c) => c.stats()),
     };
   }
 

@@ -1,0 +1,47 @@
+import type { RedisOptions } from 'ioredis';
+import type {
+  ResolvedClientDefinition,
+  ResolvedRedisSentinelOptions,
+} from './redis-sentinel-options.resolver.js';
+
+/**
+ * Socket deadline of a copy: longer than BullMQ's longest block (10 s, its `BZPOPMIN` cap and
+ * `QueueEvents` `blockingTimeout`), so a healthy idle wait is never cut.
+ */
+export const DUPLICATE_MIN_SOCKET_TIMEOUT_MS = 15_000;
+
+/** Keys the module sets itself on every client; a copy may not change them either. */
+const MANAGED_KEYS = ['sentinels', 'name', 'Connector', 'role', 'lazyConnect'] as const;
+
+/**
+ * The definition of `parent.duplicate(override)`'s copy. Libraries duplicate a client to run
+ * blocking commands (BullMQ's `BZPOPMIN` and `XREAD BLOCK`) or to subscribe (Socket.IO), so a
+ * copy gets settings that suit both: no per-command deadline (a block waits longer on purpose;
+ * the socket deadline below catches a dead server), `maxRetriesPerRequest: null` (what BullMQ
+ * requires of a blocking connection: a queued block waits for the reconnect instead of failing).
+ * The caller's `override` comes last, as in ioredis.
+ */
+export function duplicateDefinition(
+  parent: ResolvedClientDefinition,
+  sequence: number,
+  override: Partial<RedisOptions>,
+  options: ResolvedRedisSentinelOptions,
+): ResolvedClientDefinition {
+  const refused = MANAGED_KEYS.filter((key) => key in override);
+  if (refused.length > 0) {
+    throw new TypeError(
+      `duplicate(): ${refused.join(', ')} cannot be overridden; the module sets ${refused.length > 1 ? 'them' : 'it'} on every client`,
+    );
+  }
+  return {
+    name: `${parent.name}#${sequence}`,
+    role: parent.role,
+    ioredis: {
+      ...parent.ioredis,
+      commandTimeout: undefined,
+      socketTimeout: Math.max(options.socketTimeoutMs, DUPLICATE_MIN_SOCKET_TIMEOUT_MS),
+      maxRetriesPerRequest: null,
+      ...override,
+    },
+  };
+}
