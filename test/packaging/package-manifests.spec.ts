@@ -101,6 +101,28 @@ describe('optional integrations stay optional (Terminus style)', () => {
     expect(importedPackages(join(dir, 'dist/config.js'))).toContain('@nestjs/config');
   });
 
+  it('@bastion/redis-sentinel: the integration subpaths are exported, and no entry loads an optional peer at run time', async () => {
+    const dir = join(workspace, 'libs/redis-sentinel');
+    const { files } = await packer.pack('libs/redis-sentinel');
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      exports: Record<string, { import?: string; types?: string }>;
+    } & Manifest;
+    const optional = Object.keys(pkg.peerDependenciesMeta ?? {});
+    expect(optional.sort()).toEqual(['@nestjs/throttler', 'bullmq', 'keyv']);
+    for (const entry of ['index', 'bullmq', 'keyv', 'throttler', 'socket.io']) {
+      expect(files).toEqual(expect.arrayContaining([`dist/${entry}.js`, `dist/${entry}.d.ts`]));
+      if (entry !== 'index') {
+        expect(pkg.exports[`./${entry}`]).toMatchObject({
+          import: `./dist/${entry}.js`,
+          types: `./dist/${entry}.d.ts`,
+        });
+      }
+      // Types only: a user of one integration never needs the packages of the others.
+      const loaded = [...importedPackages(join(dir, `dist/${entry}.js`))];
+      expect(loaded.filter((p) => optional.includes(p) || p.startsWith('socket.io'))).toEqual([]);
+    }
+  });
+
   it('@bastion/loki-logger never loads @bastion/secrets: it is an optional peer, met through a Symbol.for() key', () => {
     const dir = join(workspace, 'libs/loki-logger');
     expect(manifest(dir).peerDependenciesMeta?.['@bastion/secrets']?.optional).toBe(true);

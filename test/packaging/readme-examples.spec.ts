@@ -13,6 +13,17 @@ const READMES = ['libs/secrets/README.md', 'libs/redis-sentinel/README.md', 'lib
 
 /** What a README example may import, besides our libs and Node's built-ins. */
 const DEPENDENCIES = [
+  // The integrations of @bastion/redis-sentinel's README (optional peers).
+  '@nestjs/bullmq',
+  '@nestjs/cache-manager',
+  '@nestjs/platform-socket.io',
+  '@nestjs/throttler',
+  '@nestjs/websockets',
+  '@socket.io/redis-adapter',
+  'bullmq',
+  'cache-manager',
+  'keyv',
+  'socket.io',
   '@nestjs/common',
   '@nestjs/core',
   '@nestjs/config',
