@@ -53,8 +53,8 @@ async function startApp(
           storage = new RedisThrottlerStorage(redis, { timeoutMs: TIMEOUT_MS, ...storageOptions });
           return {
             throttlers: [{ ttl: 10_000, limit: LIMIT, ...throttler }],
-            getTracker: (req: { headers: Record<string, string | undefined> }) =>
-              req.headers['x-client'] ?? 'anonymous',
+            getTracker: (req: Record<string, unknown>) =>
+              (req.headers as Record<string, string | undefined>)['x-client'] ?? 'anonymous',
             storage,
           };
         },
