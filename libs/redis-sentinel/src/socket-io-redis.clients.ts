@@ -3,9 +3,10 @@ import type { Redis } from 'ioredis';
 /** Options of `socketIoRedisClients()`. */
 export interface SocketIoRedisClientsOptions {
   /**
-   * Deadline of one `PUBLISH`. Default 2000: a broadcast that could not be sent for that long (no
-   * master during a failover) is given up and counted in `stats().publishFailed`; a live UI
-   * message is stale by then.
+   * Deadline of one `PUBLISH` sent to a master that does not answer (a frozen one). Default 2000:
+   * a live UI message is stale by then. While no master is connected at all (a failover's
+   * reconnect), a broadcast is given up at once rather than queued and sent seconds late.
+   * Either way it is counted in `stats().publishFailed`.
    */
   readonly publishTimeoutMs?: number;
 }
@@ -14,7 +15,10 @@ export interface SocketIoRedisClientsOptions {
 export interface SocketIoRedisClientsStats {
   /** `PUBLISH` calls the master answered. */
   published: number;
-  /** `PUBLISH` calls given up (no master within `publishTimeoutMs`): messages other instances lost. */
+  /**
+   * `PUBLISH` calls given up (no master connected, or no answer within `publishTimeoutMs`): the
+   * broadcasts other instances missed. A given-up publish is never sent later.
+   */
   publishFailed: number;
 }
 
@@ -43,7 +47,11 @@ export function socketIoRedisClients(
     );
   }
   const stats: SocketIoRedisClientsStats = { published: 0, publishFailed: 0 };
-  const pubClient = client.duplicate({ commandTimeout: publishTimeoutMs });
+  // No offline queue: ioredis would reject a queued publish at its deadline and still send it once
+  // a master answers, so a broadcast counted as lost could arrive seconds late, out of date.
+  const pubClient = client.duplicate({ commandTimeout: publishTimeoutMs, enableOfflineQueue: false });
+  // Without an offline queue the first broadcasts would fail while the copy connects: connect now.
+  pubClient.connect().catch(() => undefined);
   const publish = pubClient.publish.bind(pubClient) as (...args: unknown[]) => Promise<number>;
   (pubClient as { publish: unknown }).publish = (...args: unknown[]): Promise<number> => {
     const sent = publish(...args);
