@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@bastion/redis-topology';
+import { io, type Socket } from 'socket.io-client';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 export const APP_MAIN = join(repo, 'apps/sample-app/dist/main.js');
@@ -167,5 +168,30 @@ export class SseClient {
 
   close(): void {
     this.controller.abort();
+  }
+}
+
+/** A Socket.IO client of the `/notifications` namespace that collects the `notification` events. */
+export class NotificationSocket {
+  readonly messages: any[] = [];
+  readonly socket: Socket;
+  /** Resolves once connected; rejects on a connection error. */
+  readonly connected: Promise<void>;
+  /** Resolves when the server ended the connection (or `close()` did). */
+  readonly disconnected: Promise<string>;
+
+  constructor(appUrl: string) {
+    // WebSocket only and no reconnection: a test sees exactly one connection to one instance.
+    this.socket = io(`${appUrl}/notifications`, { transports: ['websocket'], reconnection: false });
+    this.socket.on('notification', (n: unknown) => this.messages.push(n));
+    this.connected = new Promise((resolve, reject) => {
+      this.socket.once('connect', () => resolve());
+      this.socket.once('connect_error', reject);
+    });
+    this.disconnected = new Promise((resolve) => this.socket.once('disconnect', resolve));
+  }
+
+  close(): void {
+    this.socket.close();
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTopology } from '../support/use-topology.js';
-import { AppProcess, SseClient, secretsDir } from './app-process.js';
+import { AppProcess, NotificationSocket, SseClient, secretsDir } from './app-process.js';
 
 const REDIS_PASSWORD = 'e2e-redis-pw-Zq8vN3xK';
 const SENTINEL_PASSWORD = 'e2e-sentinel-pw-Hw4tLm2R';
@@ -9,6 +9,8 @@ const SESSION_SECRET = 'e2e-session-secret-abcdefghijklmnopqrstuvwxyz0123';
 describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=production, LOG_LEVEL=debug)', () => {
   const topo = useTopology({ password: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
   let app: AppProcess;
+  /** A second instance of the app on the same Redis, for what instances share. */
+  let other: AppProcess;
   let secrets: ReturnType<typeof secretsDir>;
 
   beforeAll(async () => {
@@ -17,18 +19,19 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
       sentinel_password: SENTINEL_PASSWORD,
       session_secret: SESSION_SECRET,
     });
-    app = await AppProcess.spawn({
+    const env = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'debug',
       TRUST_PROXY: 'loopback',
       REDIS_SENTINELS: topo.sentinelList,
       SECRETS_DIR: secrets.dir,
-    });
-    await app.ready();
+    };
+    [app, other] = await Promise.all([AppProcess.spawn(env), AppProcess.spawn(env)]);
+    await Promise.all([app.ready(), other.ready()]);
   });
 
   afterAll(async () => {
-    await app?.stop();
+    await Promise.all([app?.stop(), other?.stop()]);
     secrets?.remove();
   });
 
@@ -141,6 +144,54 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
     );
     sse.close();
     expect((await app.request('POST', '/notifications', { message: 42 })).status).toBe(400);
+  });
+
+  it('notifications: Socket.IO clients of every instance get what one instance published (Redis adapter)', async () => {
+    const here = new NotificationSocket(app.url);
+    const there = new NotificationSocket(other.url);
+    try {
+      await Promise.all([here.connected, there.connected]);
+      const published = await app.request('POST', '/notifications', { message: 'to every instance' });
+      expect(published.status).toBe(202);
+      await vi.waitFor(
+        () =>
+          expect(
+            [here, there].every((s) => s.messages.some((m) => m.message === 'to every instance')),
+            'the notification on both instances',
+          ).toBe(true),
+        { timeout: 5000, interval: 20 },
+      );
+      expect(there.messages.find((m) => m.message === 'to every instance')).toEqual({
+        id: published.body.id,
+        message: 'to every instance',
+        publishedAt: expect.any(String),
+      });
+      // Once per client, not once per instance.
+      expect(there.messages.filter((m) => m.message === 'to every instance')).toHaveLength(1);
+    } finally {
+      here.close();
+      there.close();
+    }
+  });
+
+  it('sign-in is rate limited per user and address, counted in Redis for every instance; health is not limited', async () => {
+    const user = 'rate-limited-user';
+    const statuses: number[] = [];
+    // 5 a minute, whichever instance answers: the count is in Redis.
+    for (const instance of [app, other, app, other, app, other]) {
+      statuses.push((await instance.request('POST', '/session', { user })).status);
+    }
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
+    const blocked = await app.request('POST', '/session', { user });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another user from the same address is not affected.
+    expect((await app.request('POST', '/session', { user: 'another-user' })).status).toBe(201);
+    // The probes are never limited (an orchestrator polls them far more often than 5 a minute).
+    for (let i = 0; i < 12; i++) {
+      expect((await app.request('GET', '/health/live')).status).toBe(200);
+      expect((await app.request('GET', '/health/ready')).status).toBe(200);
+    }
   });
 
   it('unknown routes are 404', async () => {

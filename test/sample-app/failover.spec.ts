@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RedisNode } from '@bastion/redis-topology';
 import { useTopology } from '../support/use-topology.js';
-import { AppProcess, SseClient, secretsDir } from './app-process.js';
+import { AppProcess, NotificationSocket, SseClient, secretsDir } from './app-process.js';
 
 const REDIS_PASSWORD = 'failover-redis-pw-9fK2';
 const SESSION_SECRET = 'failover-session-secret-0123456789abcdefghij';
@@ -19,10 +19,22 @@ interface LoadResult {
   longestMs: number;
   readyStatuses: number[];
   readyLongestMs: number;
+  /** Sign-in attempts of a user who was over the limit before the fault, by status. */
+  blockedSignIns: Record<number, number>;
+  /** Accepted jobs that a worker started more than once (a completion lost in the failover). */
+  rerun: number;
+  /** From the end of the load until every accepted job was done. */
+  allDoneAfterMs: number;
 }
 
-/** Keeps posting jobs and notifications, and polling readiness, until `stop()`. */
-function startLoad(app: AppProcess): { result: LoadResult; stop: () => Promise<LoadResult> } {
+/**
+ * Keeps posting jobs and notifications, reading the cache, polling readiness, and signing in as
+ * `blockedUser` (over the sign-in limit), until `stop()`.
+ */
+function startLoad(
+  app: AppProcess,
+  blockedUser: string,
+): { result: LoadResult; stop: () => Promise<LoadResult> } {
   const result: LoadResult = {
     accepted: [],
     rejected: 0,
@@ -32,6 +44,9 @@ function startLoad(app: AppProcess): { result: LoadResult; stop: () => Promise<L
     longestMs: 0,
     readyStatuses: [],
     readyLongestMs: 0,
+    blockedSignIns: {},
+    rerun: 0,
+    allDoneAfterMs: 0,
   };
   const state = { running: true };
   const track = async (
@@ -80,6 +95,15 @@ function startLoad(app: AppProcess): { result: LoadResult; stop: () => Promise<L
       },
     ),
     track(
+      () => app.request('POST', '/session', { user: blockedUser }, { timeoutMs: REQUEST_DEADLINE_MS }),
+      (r) => {
+        result.blockedSignIns[r.status] = (result.blockedSignIns[r.status] ?? 0) + 1;
+        // Fails closed: over the limit it is 429, and 503 while the count cannot be made; a 201
+        // would be an attempt let through (uncounted, or a count the failover lost).
+        if (r.status !== 429) expectOr503(r, 429, 'POST /session over the limit');
+      },
+    ),
+    track(
       () => app.request('GET', '/health/ready', undefined, { timeoutMs: REQUEST_DEADLINE_MS }),
       (r) => {
         result.readyStatuses.push(r.status);
@@ -109,20 +133,23 @@ async function allDone(app: AppProcess, ids: string[]): Promise<string[]> {
 describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master)', () => {
   const topo = useTopology({ password: REDIS_PASSWORD, downAfterMs: 1000 });
   let app: AppProcess;
+  /** A second instance without load: its Socket.IO clients get broadcasts through the Redis adapter only. */
+  let other: AppProcess;
   let secrets: ReturnType<typeof secretsDir>;
 
   beforeAll(async () => {
     secrets = secretsDir({ redis_password: REDIS_PASSWORD, session_secret: SESSION_SECRET });
-    app = await AppProcess.spawn({
+    const env = {
       NODE_ENV: 'production',
       REDIS_SENTINELS: topo.sentinelList,
       SECRETS_DIR: secrets.dir,
-    });
-    await app.ready();
+    };
+    [app, other] = await Promise.all([AppProcess.spawn(env), AppProcess.spawn(env)]);
+    await Promise.all([app.ready(), other.ready()]);
   });
 
   afterAll(async () => {
-    await app?.stop();
+    await Promise.all([app?.stop(), other?.stop()]);
     secrets?.remove();
   });
 
@@ -131,6 +158,7 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
   }
 
   async function scenario(
+    label: string,
     fault: (master: RedisNode) => Promise<void> | void,
     recover: (old: RedisNode) => Promise<void> | void,
   ) {
@@ -157,9 +185,20 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     );
     const sse = new SseClient(`${app.url}/notifications/stream`);
     await sse.open;
+    // Socket.IO: a client of this instance, and one of the other instance (reached through the
+    // Redis adapter, whose subscriber must follow the failover).
+    const sockets = [new NotificationSocket(app.url), new NotificationSocket(other.url)];
+    await Promise.all(sockets.map((s) => s.connected));
+    // A user over the sign-in limit before the fault stays over it through the failover.
+    const blockedUser = `mallory-${label}`;
+    const signIns: number[] = [];
+    for (let i = 0; i < 6; i++)
+      signIns.push((await app.request('POST', '/session', { user: blockedUser })).status);
+    expect(signIns).toEqual([201, 201, 201, 201, 201, 429]);
+    const refusalsBefore = app.output.split('rate limit could not be counted').length;
 
     expect((await app.request('PUT', '/cache/failover-key', { value: 'kept' })).status).toBe(204);
-    const load = startLoad(app);
+    const load = startLoad(app, blockedUser);
     await new Promise((r) => setTimeout(r, 500));
     const master = await currentMaster();
     const acceptedBeforeFault = load.result.accepted.length;
@@ -182,18 +221,25 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     );
     const result = await load.stop();
 
-    // Published after the failover: the SSE client (subscriber re-subscribed by itself) gets it.
+    // Published after the failover: the SSE client (subscriber re-subscribed by itself) and the
+    // Socket.IO clients of both instances (the adapter's subscriber moved to the new master) get it.
     const marker = `after-failover-${Date.now()}`;
     expect((await app.request('POST', '/notifications', { message: marker })).status).toBe(202);
     await vi.waitFor(
-      () =>
+      () => {
         expect(
           sse.messages.some((m) => m.message === marker),
-          'the post-failover notification',
-        ).toBe(true),
+          'the post-failover notification over SSE',
+        ).toBe(true);
+        expect(
+          sockets.map((s) => s.messages.some((m) => m.message === marker)),
+          'the post-failover notification on Socket.IO (this instance, the other one)',
+        ).toEqual([true, true]);
+      },
       { timeout: 10_000, interval: 20 },
     );
     sse.close();
+    for (const s of sockets) s.close();
 
     expect(result.errors).toEqual([]); // no request hung past its deadline or failed at the socket
     expect(result.unexpected).toEqual([]); // every failure was a retryable 503, never a 500
@@ -205,6 +251,7 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     expect(result.readyStatuses.slice(first503)).toContain(200);
 
     // Every job answered 202 ends done.
+    const doneWaitStarted = Date.now();
     await vi.waitFor(
       async () =>
         expect((await allDone(app, result.accepted)).length === 0, 'every accepted job to be done').toBe(
@@ -212,16 +259,29 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
         ),
       { timeout: 45_000, interval: 20 },
     );
+    result.allDoneAfterMs = Date.now() - doneWaitStarted;
+    for (const id of result.accepted) {
+      const attempts = (await app.request('GET', `/jobs/${id}`)).body.attempts as number;
+      if (attempts > 1) result.rerun++;
+    }
 
     const after = await app.request('GET', '/session', undefined, { cookie });
     expect(after).toMatchObject({ status: 200, body: { user: 'grace' } });
+
+    // The sign-in limit held: the blocked user never got in, was refused (503) while the count
+    // could not be made, and is still blocked on the new master.
+    expect(result.blockedSignIns[201]).toBeUndefined();
+    expect(result.blockedSignIns[503], 'sign-ins refused while no master counted').toBeGreaterThan(0);
+    expect(app.output.split('rate limit could not be counted').length).toBeGreaterThan(refusalsBefore);
+    expect((await app.request('POST', '/session', { user: blockedUser })).status).toBe(429);
 
     await recover(master);
     return result;
   }
 
-  it('SIGKILL: accepted jobs all done, session kept, SSE resumes, readiness 503 then 200, nothing hangs', async () => {
+  it('SIGKILL: accepted jobs all done, session kept, SSE and Socket.IO (both instances) resume, sign-in limit held, readiness 503 then 200, nothing hangs', async () => {
     const r = await scenario(
+      'sigkill',
       (m) => topo.kill(m),
       // Back as a replica of the new master (Sentinel reconfigures it); the next scenario does not wait for it.
       (old) => topo.restart(old),
@@ -234,18 +294,19 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
       message: expect.stringMatching(/^\+switch-master mymaster 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+$/),
     });
     console.log(
-      `SIGKILL: ${r.accepted.length} accepted, ${r.rejected} rejected (503), longest request ${r.longestMs} ms`,
+      `SIGKILL: ${r.accepted.length} accepted, ${r.rejected} rejected (503), longest request ${r.longestMs} ms, all done ${r.allDoneAfterMs} ms after the load (${r.rerun} run more than once), blocked sign-ins by status ${JSON.stringify(r.blockedSignIns)}`,
     );
   });
 
   it('SIGSTOP (frozen master): the same', async () => {
     // (That the thawed old master is demoted and never written to is the redis-sentinel suite's job.)
     const r = await scenario(
+      'sigstop',
       (m) => topo.freeze(m),
       async (old) => topo.thaw(old),
     );
     console.log(
-      `SIGSTOP: ${r.accepted.length} accepted, ${r.rejected} rejected (503), longest request ${r.longestMs} ms`,
+      `SIGSTOP: ${r.accepted.length} accepted, ${r.rejected} rejected (503), longest request ${r.longestMs} ms, all done ${r.allDoneAfterMs} ms after the load (${r.rerun} run more than once), blocked sign-ins by status ${JSON.stringify(r.blockedSignIns)}`,
     );
   });
 });

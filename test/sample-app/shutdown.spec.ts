@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTopology } from '../support/use-topology.js';
-import { AppProcess, SseClient, secretsDir } from './app-process.js';
+import { AppProcess, NotificationSocket, SseClient, secretsDir } from './app-process.js';
 
 const REDIS_PASSWORD = 'shutdown-redis-pw-4Xc';
 
@@ -23,7 +23,7 @@ describe('sample app graceful shutdown (SIGTERM under load)', () => {
     secrets?.remove();
   });
 
-  it('exits 0 within its deadline, with an SSE client connected, and loses no accepted job', async () => {
+  it('exits 0 within its deadline, with an SSE and a Socket.IO client connected, and loses no accepted job', async () => {
     const app = await AppProcess.spawn(env());
     apps.push(app);
     await app.ready();
@@ -41,9 +41,11 @@ describe('sample app graceful shutdown (SIGTERM under load)', () => {
       }
     };
     const writers = [writer(), writer(), writer()];
-    // An open SSE response must not hold the server open.
+    // An open SSE response or WebSocket must not hold the server open.
     const sse = new SseClient(`${app.url}/notifications/stream`);
     await sse.open;
+    const socket = new NotificationSocket(app.url);
+    await socket.connected;
     // Under load before the signal: at least 20 jobs accepted (a busy machine may need seconds).
     await vi.waitFor(() => expect(accepted.length >= 20, '20 accepted jobs before SIGTERM').toBe(true), {
       timeout: 30_000,
@@ -56,12 +58,18 @@ describe('sample app graceful shutdown (SIGTERM under load)', () => {
     load.running = false;
     await Promise.all(writers);
     await sse.done; // the stream ended with the server
+    await socket.disconnected; // the WebSocket ended with the server (no reconnection in the client)
 
     if (code !== 0) console.log(app.output.split('\n').slice(-30).join('\n'));
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(shutdownMs).toBeLessThan(15_000);
     expect(accepted.length).toBeGreaterThanOrEqual(20);
     expect(app.output).toContain('shutting down');
+    // Nothing failed on the way out: no error line, and nothing printed outside the logger (BullMQ
+    // and the Socket.IO adapter print to the console when their connections close under them).
+    const lines = app.output.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.filter((l) => !l.startsWith('{'))).toEqual([]);
+    expect(lines.filter((l) => /"level":"(error|fatal)"/.test(l))).toEqual([]);
 
     // A new instance (another consumer) finishes whatever the first one left: none is lost.
     const next = await AppProcess.spawn(env());

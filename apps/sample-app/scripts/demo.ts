@@ -152,9 +152,10 @@ Try:
   curl -s -X PUT ${base}/cache/greeting -H 'content-type: application/json' -d '{"value":"hello","ttlSeconds":60}'
   curl -s ${base}/cache/greeting
   curl -s -X POST ${base}/jobs -H 'content-type: application/json' -d '{"payload":{"to":"you"}}'
-  curl -s -c /tmp/demo.cookies -X POST ${base}/session -H 'content-type: application/json' -d '{"user":"ada"}'
+  curl -s -c /tmp/demo.cookies -X POST ${base}/session -H 'content-type: application/json' -d '{"user":"ada"}'   # a 6th within a minute: 429
   curl -s -b /tmp/demo.cookies ${base}/session
-  curl -N ${base}/notifications/stream      # in another terminal, then:
+  curl -N ${base}/notifications/stream      # in another terminal (SSE), or over Socket.IO:
+  node --input-type=module -e "import { io } from 'socket.io-client'; io('${base}/notifications').on('notification', console.log)"
   curl -s -X POST ${base}/notifications -H 'content-type: application/json' -d '{"message":"hi"}'
 Kill the Redis master and watch the app follow the failover:
   kill -9 ${topo.master.process?.pid}      # master on port ${topo.master.port}

@@ -2,24 +2,35 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
+import { BullModule } from '@nestjs/bullmq';
+import { CacheModule } from '@nestjs/cache-manager';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { SecretsModule, SecretsService } from '@bastion/secrets';
 import {
+  getRedisToken,
   RedisSentinelModule,
   RedisUnavailableFilter,
   type RedisSentinelModuleOptions,
 } from '@bastion/redis-sentinel';
+import { RedisKeyvStore } from '@bastion/redis-sentinel/keyv';
+import { RedisThrottlerStorage } from '@bastion/redis-sentinel/throttler';
 import { LokiLoggerModule, type LokiLoggerModuleOptions } from '@bastion/loki-logger';
+import { Redis } from 'ioredis';
+import { Keyv } from 'keyv';
 import { appConfig, type AppConfig } from './config/app.config.js';
 import { appSecrets, type AppSecret } from './config/app-secrets.js';
 import { REDIS_CLIENTS } from './common/redis-clients.js';
 import { HealthController } from './health/health.controller.js';
 import { CacheController } from './cache/cache.controller.js';
-import { CacheService } from './cache/cache.service.js';
+import { CACHE_NAMESPACE, CacheService } from './cache/cache.service.js';
+import { JOBS_QUEUE } from './jobs/job.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsService } from './jobs/jobs.service.js';
-import { JobsWorker } from './jobs/jobs.worker.js';
+import { JobsProcessor } from './jobs/jobs.processor.js';
 import { SessionController } from './session/session.controller.js';
+import { SIGN_IN_BLOCK_MS, SIGN_IN_LIMIT, SIGN_IN_WINDOW_MS } from './session/sign-in-throttler.guard.js';
 import { NotificationsController } from './notifications/notifications.controller.js';
+import { NotificationsGateway } from './notifications/notifications.gateway.js';
 import { NotificationsService } from './notifications/notifications.service.js';
 import type { Request } from 'express';
 
@@ -88,13 +99,55 @@ export function loggerOptions(
     }),
     RedisSentinelModule.forRootAsync({
       isGlobal: true,
-      clients: {
-        ...REDIS_CLIENTS,
-        // Its XREADGROUP blocks for up to 1 s: the command deadline must exceed that.
-        worker: { role: 'master', ioredis: { commandTimeout: 3000 } },
-      },
+      clients: REDIS_CLIENTS,
       inject: [appConfig.KEY, SecretsService],
       useFactory: redisOptions,
+    }),
+    // BullMQ on the module's default client: shared by the queue and the worker's commands, and
+    // duplicated (a managed copy that follows failovers) for the worker's blocking BZPOPMIN. Never
+    // connection options: BullMQ's own connections would not follow a failover.
+    // Shutdown order: JobsProcessor closes the worker in beforeApplicationShutdown; Nest then runs
+    // onApplicationShutdown of the global modules in the reverse order of their registration, so
+    // BullModule (queue, explorer) is done before RedisSentinelModule, imported above, closes the
+    // clients.
+    BullModule.forRootAsync({
+      inject: [getRedisToken()],
+      useFactory: (redis: Redis) => ({ connection: redis }),
+    }),
+    BullModule.registerQueue({
+      name: JOBS_QUEUE,
+      defaultJobOptions: {
+        // A failed attempt (a job interrupted at shutdown) runs again after 1 s, 2 s, 4 s...
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        // Kept a day, so GET /jobs/:id can report them; then Redis forgets them.
+        removeOnComplete: { age: 86_400 },
+        removeOnFail: { age: 7 * 86_400 },
+      },
+    }),
+    // cache-manager 7 on a Keyv store on the module's clients: writes to the master, reads from a
+    // replica. throwOnErrors: a store error reaches cache-manager (see CacheService) instead of
+    // being a silent miss inside Keyv.
+    CacheModule.registerAsync({
+      inject: [getRedisToken(), getRedisToken('reads')],
+      useFactory: (redis: Redis, reads: Redis) => ({
+        stores: [
+          new Keyv({
+            store: new RedisKeyvStore(redis, { readClient: reads }),
+            namespace: CACHE_NAMESPACE,
+            throwOnErrors: true,
+          }),
+        ],
+      }),
+    }),
+    // Rate limits counted in Redis, shared by every instance. Applied to sign-in only
+    // (SignInThrottlerGuard): never to the health probes, nor to the job and cache endpoints.
+    ThrottlerModule.forRootAsync({
+      inject: [getRedisToken()],
+      useFactory: (redis: Redis) => ({
+        throttlers: [{ ttl: SIGN_IN_WINDOW_MS, limit: SIGN_IN_LIMIT, blockDuration: SIGN_IN_BLOCK_MS }],
+        storage: new RedisThrottlerStorage(redis, { failureMode: 'closed' }),
+      }),
     }),
     TerminusModule,
   ],
@@ -108,8 +161,9 @@ export function loggerOptions(
   providers: [
     CacheService,
     JobsService,
-    JobsWorker,
+    JobsProcessor,
     NotificationsService,
+    NotificationsGateway,
     // Redis outage errors (failover, frozen master) answer 503 + Retry-After instead of 500.
     { provide: APP_FILTER, useClass: RedisUnavailableFilter },
   ],

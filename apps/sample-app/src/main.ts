@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { AppConfigError, appConfig, type AppConfig } from './config/app.config.js';
 import type { AppSecret } from './config/app-secrets.js';
 import { RedisSessionStore } from './session/redis-session.store.js';
+import { RedisIoAdapter } from './notifications/redis-io.adapter.js';
 import type { NextFunction, Request, Response } from 'express';
 
 /** Upper bound of a graceful shutdown; past it the process exits non-zero rather than hang. */
@@ -61,6 +62,7 @@ async function bootstrap(): Promise<void> {
   const requestContext = app.get(RequestContextMiddleware);
   app.use(requestContext.use.bind(requestContext));
   const sessions = session({
+    // Our store on the module's client: connect-redis 10 speaks node-redis only (see the store).
     store: new RedisSessionStore(app.get<Redis>(getRedisToken())),
     secret: sessionSecret,
     name: 'sid',
@@ -79,6 +81,11 @@ async function bootstrap(): Promise<void> {
     }),
   );
 
+  // Socket.IO (the notifications gateway) with the Redis adapter on copies of the module's client:
+  // set before init(), which creates the gateways' server.
+  const io = new RedisIoAdapter(app);
+  app.useWebSocketAdapter(io);
+
   // Registered first, so that "shutting down" is the first line of the shutdown.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
@@ -93,6 +100,9 @@ async function bootstrap(): Promise<void> {
   // Then Nest's: the shutdown hooks (Redis, Loki flush) run, and the process exits 0 (1 if one threw).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 
+  // The modules' startup: the Redis clients are ready here, or the boot fails with a typed error.
+  await app.init();
+  await io.connectToRedis(config.redisStartupTimeoutMs || 10_000);
   await app.listen(config.port, config.host);
   logger.log({ message: 'listening', url: await app.getUrl() }, 'Bootstrap');
 }

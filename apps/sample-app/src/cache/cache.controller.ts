@@ -52,7 +52,7 @@ export class CacheController {
   @Get(':key')
   async get(@Param('key') key: string): Promise<{ key: string; value: string }> {
     const value = await this.cache.get(checkKey(key));
-    if (value === null) throw new NotFoundException(`no cache entry "${key}"`);
+    if (value === undefined) throw new NotFoundException(`no cache entry "${key}"`);
     return { key, value };
   }
 }

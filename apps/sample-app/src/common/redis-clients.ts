@@ -1,11 +1,12 @@
 /** Named clients this app declares in `RedisSentinelModule.forRootAsync({ clients })`. */
 export const REDIS_CLIENTS = {
-  /** Writes: cache, jobs, sessions, publishing. Follows every failover. */
+  /**
+   * Writes: cache, jobs (BullMQ shares it, and duplicates it for the worker's blocking reads),
+   * sessions, publishing, rate-limit counts. Follows every failover.
+   */
   default: 'master',
   /** Cache reads; falls back to the master while no replica is healthy. */
   reads: 'replica',
-  /** Pub/sub subscriptions for the notification stream. */
+  /** Pub/sub subscription for the SSE notification stream. */
   events: 'subscriber',
-  /** The job worker's blocking `XREADGROUP`: its own connection, so it never delays requests. */
-  worker: 'master',
 } as const;

@@ -24,7 +24,7 @@ const ID_PATTERN = /^[0-9a-f-]{36}$/;
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
-  /** 202 only once the job is stored and a replica acknowledged it; 503 (retryable) otherwise. */
+  /** 202 only once the job is in the queue and a replica acknowledged it; 503 (retryable) otherwise. */
   @Post()
   @HttpCode(202)
   async create(

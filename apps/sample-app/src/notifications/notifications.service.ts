@@ -2,6 +2,7 @@ import { Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit }
 import { InjectRedis } from '@bastion/redis-sentinel';
 import { Redis } from 'ioredis';
 import { Observable, Subject } from 'rxjs';
+import { NotificationsGateway } from './notifications.gateway.js';
 
 export const NOTIFICATIONS_CHANNEL = 'notifications';
 
@@ -12,8 +13,10 @@ export interface Notification {
 }
 
 /**
- * Real-time notifications over Redis pub/sub. One subscription per process on the dedicated
- * subscriber client (which restores it after a failover), fanned out to every SSE client.
+ * Real-time notifications, two ways to every instance of the app:
+ * - Socket.IO clients (NotificationsGateway): through the Socket.IO Redis adapter;
+ * - SSE clients (`GET /notifications/stream`): through one Redis pub/sub subscription per process
+ *   on the dedicated subscriber client (which restores it after a failover).
  */
 @Injectable()
 export class NotificationsService implements OnModuleInit, BeforeApplicationShutdown {
@@ -23,6 +26,7 @@ export class NotificationsService implements OnModuleInit, BeforeApplicationShut
   constructor(
     @InjectRedis() private readonly publisher: Redis,
     @InjectRedis('events') private readonly subscriber: Redis,
+    private readonly gateway: NotificationsGateway,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -37,9 +41,14 @@ export class NotificationsService implements OnModuleInit, BeforeApplicationShut
     await this.subscriber.subscribe(NOTIFICATIONS_CHANNEL);
   }
 
-  /** Publishes to every subscriber of every app instance. Returns how many processes received it. */
-  async publish(notification: Notification): Promise<number> {
-    return this.publisher.publish(NOTIFICATIONS_CHANNEL, JSON.stringify(notification));
+  /**
+   * Publishes to the SSE subscribers of every instance; rejects (→ 503) when no master took it,
+   * and then does not broadcast either, so a retried notification is not shown twice. Then
+   * broadcasts to the Socket.IO clients of every instance (fire-and-forget).
+   */
+  async publish(notification: Notification): Promise<void> {
+    await this.publisher.publish(NOTIFICATIONS_CHANNEL, JSON.stringify(notification));
+    this.gateway.broadcast(notification);
   }
 
   /** Notifications published from now on. Completes at shutdown so open SSE responses end. */

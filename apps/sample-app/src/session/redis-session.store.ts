@@ -11,8 +11,10 @@ declare module 'express-session' {
 /**
  * express-session store on an ioredis client from `@bastion/redis-sentinel`.
  *
- * connect-redis 10 only speaks node-redis, so this is the equivalent on ioredis (about 40 lines).
- * Writes go through the master client, so a session survives a failover like any other key.
+ * Not connect-redis: connect-redis 10 peer-depends on node-redis (`redis >= 5`) only, so it cannot
+ * run on the module's ioredis clients, and a node-redis client of its own would not follow a
+ * Sentinel failover. This is the equivalent on ioredis (about 40 lines). Writes go through the
+ * master client, so a session survives a failover like any other replicated key.
  */
 export class RedisSessionStore extends session.Store {
   constructor(

@@ -1,15 +1,28 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Req, UnauthorizedException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Post,
+  Req,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
 import { setLogContextUserId } from '@bastion/loki-logger';
 import type { Request } from 'express';
 import * as v from 'valibot';
 import { bodyObject, nonEmptyString, ValibotBodyPipe } from '../common/valibot-body.pipe.js';
+import { SignInThrottlerGuard } from './sign-in-throttler.guard.js';
 
 const SignInBody = bodyObject({ user: nonEmptyString('user', 200) });
 
 @Controller('session')
 export class SessionController {
+  /** Sign-in: at most SIGN_IN_LIMIT per user and address a minute, then 429 (see SignInThrottlerGuard). */
   @Post()
   @HttpCode(201)
+  @UseGuards(SignInThrottlerGuard)
   async create(
     @Req() req: Request,
     @Body(new ValibotBodyPipe(SignInBody)) { user }: v.InferOutput<typeof SignInBody>,
