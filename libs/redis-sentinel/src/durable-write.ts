@@ -54,7 +54,7 @@ export async function durableWrite(
       results,
       `Durable write: WAIT failed: ${waitErr.message}`,
     );
-  if (epochAfter !== epochBefore || (managed?.failover.generation ?? 0) !== generationBefore) {
+  if (epochAfter !== epochBefore || failoverMayHaveRun(managed, generationBefore)) {
     throw connectionChanged(replicas, timeoutMs, results);
   }
   if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, results);
@@ -89,7 +89,7 @@ export async function durableCall<T>(
       `Durable write: WAIT failed: ${(err as Error).message}`,
     );
   }
-  if (connectionEpoch(client) !== epochBefore || (managed?.failover.generation ?? 0) !== generationBefore) {
+  if (connectionEpoch(client) !== epochBefore || failoverMayHaveRun(managed, generationBefore)) {
     throw connectionChanged(replicas, timeoutMs, [result]);
   }
   if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, [result]);
@@ -131,7 +131,23 @@ function refuseDuringFailover(
       'Durable write refused: a Sentinel failover is in progress',
     );
   }
+  if (managed && !managed.failover.watched) {
+    // No Sentinel connection is live, so a failover could start and end unseen, while the old
+    // master takes the write and a replica about to be re-pointed acknowledges it.
+    throw new DurableWriteError(
+      replicas,
+      0,
+      timeoutMs,
+      [],
+      'Durable write refused: no Sentinel connection is live, so a failover could run unseen; retry once a Sentinel answers',
+    );
+  }
   return managed;
+}
+
+/** A failover started or switched since `generationBefore`, or the watcher lost sight of them. */
+function failoverMayHaveRun(managed: ReturnType<typeof managedClientOf>, generationBefore: number): boolean {
+  return !!managed && (managed.failover.generation !== generationBefore || !managed.failover.watched);
 }
 
 function connectionChanged(replicas: number, timeoutMs: number, results: unknown[]): DurableWriteError {

@@ -8,6 +8,8 @@ import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.reso
 import type { RateLimitedLogger } from './rate-limited-logger.js';
 import { applyNatMap, askMasterAddress, sentinelConnectionOptions } from './sentinel-query.js';
 
+/** Backoff cap of a watcher connection's reconnects: see `retryStrategy` in `start()`. */
+const WATCHER_RETRY_MAX_DELAY_MS = 250;
 export interface SwitchMaster {
   from: RedisAddress | undefined;
   to: RedisAddress;
@@ -70,6 +72,16 @@ export class FailoverWatcher {
     return this.failoverStartedAt !== undefined;
   }
 
+  /**
+   * `false` while the watcher should see failovers but no Sentinel connection is live (every
+   * Sentinel down or unreachable, or just restarted and not subscribed again yet): a failover could
+   * then run unseen. Always `true` with `failoverWatcher: false` (the polls are all there is).
+   */
+  get watching(): boolean {
+    if (!this.options.failoverWatcher) return true;
+    return this.subscribers.some((client) => client.status === 'ready');
+  }
+
   /** A master client verified `address` as master. */
   noteMaster(address: RedisAddress): void {
     this.knownMaster = address;
@@ -94,8 +106,9 @@ export class FailoverWatcher {
       const label = formatAddress(sentinel)!;
       const client = new Redis({
         ...sentinelConnectionOptions(sentinel, this.options),
-        // A Sentinel that restarts is resubscribed within the cap; never gives up.
-        retryStrategy: (attempt) => cappedBackoff(attempt, 100, this.options.sentinelRetryMaxDelayMs, 100),
+        // A Sentinel that restarts is resubscribed within a quarter second, never given up: until a
+        // subscription is back a failover would run unseen, and durable writes are refused.
+        retryStrategy: (attempt) => cappedBackoff(attempt, 50, WATCHER_RETRY_MAX_DELAY_MS, 50),
         maxRetriesPerRequest: null,
         autoResubscribe: true,
         connectionName: 'bastion:failover-watcher',

@@ -3,10 +3,10 @@
  * Kept in one file so an ioredis upgrade has one place to check; the failover tests cover
  * each of them against a real Sentinel topology.
  */
-import type { Redis } from 'ioredis';
+import type { Command, Redis } from 'ioredis';
 
 interface CommandItem {
-  command: { name: string; reject(err: Error): void };
+  command: Command & { inTransaction?: boolean; pipelineIndex?: number };
 }
 
 interface RedisInternals {

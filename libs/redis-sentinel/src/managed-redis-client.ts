@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import type { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { redactCommandArguments } from './command-argument-redaction.js';
+import { mayResend } from './command-resend-policy.js';
 import { toIoredisOptions } from './ioredis-options.mapping.js';
 import { cappedBackoff, DeadlineExceededError, withDeadline } from './timing.js';
 import { closeRedisBounded } from './bounded-close.js';
@@ -133,11 +134,12 @@ export class ManagedRedisClient {
     return this.dialled;
   }
 
-  /** Failover state for `durableWrite` (always calm in standalone mode). */
-  get failover(): { inProgress: boolean; generation: number } {
+  /** Failover state for `durableWrite` (always calm and watched in standalone mode). */
+  get failover(): { inProgress: boolean; generation: number; watched: boolean } {
     return {
       inProgress: this.watcher?.failoverInProgress ?? false,
       generation: this.watcher?.generation ?? 0,
+      watched: this.watcher?.watching ?? true,
     };
   }
 
@@ -366,7 +368,10 @@ export class ManagedRedisClient {
     if (this.redis.options.autoResendUnfulfilledCommands) return;
     const address = formatAddress(this.dialled);
     for (const item of takeUnfulfilledCommands(this.redis)) {
-      item.command.reject(new RedisConnectionLostError(this.name, item.command.name, address));
+      // A read goes to the next connection (queued offline until it is ready, within its own
+      // deadline): a blocking XREAD or a GET survives a failover. A write is never resent.
+      if (mayResend(item.command)) this.redis.sendCommand(item.command);
+      else item.command.reject(new RedisConnectionLostError(this.name, item.command.name, address));
     }
   }
 

@@ -120,9 +120,10 @@ export interface RedisSentinelModuleOptions {
   /** The same error of the same client is logged at most once per this interval. Default 10000. */
   readonly errorLogIntervalMs?: number;
   /**
-   * Resend commands that were in flight when a connection dropped. Default false: a write
-   * may already have been applied, and resending it after READONLY or a failover is unsafe.
-   * In-flight commands are rejected with `RedisConnectionLostError` instead.
+   * Resend every command that was in flight when a connection dropped. Default false: a write
+   * may already have been applied, and resending it after READONLY or a failover is unsafe. A
+   * lone read-only command (`GET`, `XREAD` without a group) is still sent again on the next
+   * connection; the others are rejected with `RedisConnectionLostError`.
    */
   readonly autoResendUnfulfilledCommands?: boolean;
   /**

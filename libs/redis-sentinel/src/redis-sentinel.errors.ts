@@ -50,7 +50,7 @@ export class RedisConnectionLostError extends Error {
   ) {
     super(
       `Redis client "${clientName}": connection to ${address ?? 'the server'} was lost while ${command.toUpperCase()} ` +
-        'was in flight; it was not resent because it may already have been applied',
+        'was in flight; it was not resent: a write may already have been applied, and a command of a pipeline or MULTI would lose its atomicity',
     );
   }
 }

@@ -1,0 +1,21 @@
+import { exists, hasFlag } from '@ioredis/commands';
+
+/** What the policy reads of an ioredis command that was in flight when its connection dropped. */
+export interface InFlightCommand {
+  readonly name: string;
+  readonly inTransaction?: boolean;
+  readonly pipelineIndex?: number;
+}
+
+/**
+ * Whether a command in flight on a dropped connection may be sent again on the next one. Only a
+ * lone read-only command (by Redis's own command table: `GET`, `MGET`, `XREAD` without a group,
+ * `EVALSHA_RO`...): running it twice changes nothing. A write may already have been applied, and a
+ * command of a pipeline or a `MULTI` would lose the atomicity it was sent with; those are rejected
+ * with `RedisConnectionLostError` instead. Scripts (`EVALSHA`) count as writes.
+ */
+export function mayResend(command: InFlightCommand): boolean {
+  if (command.inTransaction || command.pipelineIndex !== undefined) return false;
+  const name = command.name.toLowerCase();
+  return exists(name) && hasFlag(name, 'readonly');
+}
