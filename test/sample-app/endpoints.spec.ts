@@ -81,6 +81,29 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
     );
   });
 
+  it('cache: a read the replicas cannot answer is a retryable 503, not a 404 (cache-manager would call it a miss)', async () => {
+    expect((await app.request('PUT', '/cache/outage-key', { value: 'there' })).status).toBe(204);
+    // Frozen replicas: the read path is down, the master is not (no failover).
+    for (const r of topo.replicas) topo.freeze(r);
+    try {
+      const during = await app.request('GET', '/cache/outage-key', undefined, { timeoutMs: 10_000 });
+      expect({ status: during.status, retryable: during.body?.retryable }).toEqual({
+        status: 503,
+        retryable: true,
+      });
+    } finally {
+      for (const r of topo.replicas) topo.thaw(r);
+    }
+    await vi.waitFor(
+      async () =>
+        expect((await app.request('GET', '/cache/outage-key')).body).toEqual({
+          key: 'outage-key',
+          value: 'there',
+        }),
+      { timeout: 10_000, interval: 50 },
+    );
+  });
+
   it('jobs: 202 with an id, processed to done; 404 unknown; 400 without payload', async () => {
     const created = await app.request('POST', '/jobs', { payload: { to: 'ada', n: 1 } });
     expect(created.status).toBe(202);
