@@ -191,10 +191,10 @@ export class Stack {
     return out;
   }
 
-  /** Accepted job ids that have no job:<id> key on the node. */
+  /** Accepted job ids that have no BullMQ job hash (bull:jobs:<id>) on the node. */
   async missingJobs(node: string, ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const input = ids.map((id) => `EXISTS job:${id}\n`).join('');
+    const input = ids.map((id) => `EXISTS bull:jobs:${id}\n`).join('');
     const lines = (await this.rcli(node, [], input)).split('\n');
     if (lines.length !== ids.length) throw new Error(`EXISTS: ${lines.length} answers for ${ids.length} ids`);
     return ids.filter((_, i) => lines[i]!.trim() !== '1');

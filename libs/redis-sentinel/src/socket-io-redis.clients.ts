@@ -61,5 +61,27 @@ export function socketIoRedisClients(
     );
     return sent;
   };
-  return { pubClient, subClient: client.duplicate(), stats: () => ({ ...stats }) };
+  return { pubClient, subClient: resubscribingCopy(client), stats: () => ({ ...stats }) };
+}
+
+/**
+ * The subscriber copy. The adapter subscribes once, at creation, without handling a rejection; and
+ * ioredis restores after a reconnect only the subscriptions the server confirmed. A subscribe
+ * rejected while no master is reachable (no Sentinel answered yet) would leave this instance deaf
+ * to the others for good: it is settled here and asked again once the copy is ready.
+ */
+function resubscribingCopy(client: Redis): Redis {
+  const subClient = client.duplicate();
+  for (const method of ['subscribe', 'psubscribe'] as const) {
+    const original = subClient[method].bind(subClient) as (...args: unknown[]) => Promise<unknown>;
+    const retrying = (...args: unknown[]): Promise<unknown> => {
+      const attempt = original(...args);
+      attempt.catch(() => {
+        if (subClient.status !== 'end') subClient.once('ready', () => void retrying(...args));
+      });
+      return attempt;
+    };
+    (subClient as Record<typeof method, unknown>)[method] = retrying;
+  }
+  return subClient;
 }

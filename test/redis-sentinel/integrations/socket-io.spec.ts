@@ -286,3 +286,44 @@ describe('Socket.IO Redis adapter on socketIoRedisClients', () => {
     }
   });
 });
+
+describe('socketIoRedisClients: a subscription made while no master is reachable', () => {
+  const topo = useTopology(PROTECTED_TOPOLOGY);
+
+  it('is settled, and made again once the subscriber copy connects (the adapter subscribes only once)', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [RedisSentinelModule.forRoot(sentinelOptions(topo, { sentinelRetryMaxDelayMs: 200 }))],
+    }).compile();
+    await moduleRef.init();
+    const redis = moduleRef.get<Redis>(getRedisToken());
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      for (const s of topo.sentinels) await topo.kill(s);
+      const { subClient } = socketIoRedisClients(redis);
+      const received: string[] = [];
+      subClient.on('message', (_channel: string, message: string) => received.push(message));
+      // As the adapter does: fire and forget. No Sentinel can name the master for the new copy.
+      const first = subClient.subscribe('late-sub').then(
+        () => 'subscribed',
+        (err: Error) => err.name,
+      );
+      expect(await first).toBe('RedisSentinelUnavailableError');
+
+      for (const s of topo.sentinels) await topo.restart(s);
+      await vi.waitFor(
+        async () => {
+          await redis.publish('late-sub', 'hello');
+          expect(received).toContain('hello');
+        },
+        { timeout: 10_000, interval: 100 },
+      );
+      await sleep(50);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await moduleRef.close();
+    }
+  });
+});
