@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DurableWriteError, RedisConnectionLostError, durableWrite } from '@bastion/redis-sentinel';
 import { useTopology } from '../support/use-topology.js';
-import { PROTECTED_TOPOLOGY, sentinelOptions, startModule, watchSwitchMaster } from './support.js';
+import { PROTECTED_TOPOLOGY, sentinelOptions, sleep, startModule, watchSwitchMaster } from './support.js';
 
 /** Settles a promise into a value or the error's class name, for assertions. */
 const outcome = (p: Promise<unknown>): Promise<unknown> =>
@@ -62,28 +62,46 @@ describe('commands in flight when a failover drops the connection', () => {
     }
   });
 
-  it('durable writes are refused while no Sentinel connection is live, and accepted again once one is', async () => {
+  it('durable writes: refused while a Sentinel is silent (frozen: its socket stays open), accepted when every Sentinel answers or refuses connections', async () => {
     const app = await startModule(sentinelOptions(topo));
     const redis: Redis = app.clients.get();
+    const [frozen, ...others] = topo.sentinels;
     try {
       await durableWrite(redis, (p) => p.set('watched', '1'));
-      for (const s of topo.sentinels) await topo.kill(s);
-      // The master still serves plain commands, but a failover could now run unseen.
+      // One silent Sentinel could lead a failover unseen: only the leader announces it.
+      topo.freeze(frozen!);
+      const frozenAt = Date.now();
       await vi.waitFor(
         async () => {
           const error = await durableWrite(redis, (p) => p.set('watched', '2')).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(DurableWriteError);
-          expect((error as Error).message).toMatch(/no Sentinel connection is live/);
+          expect((error as Error).message).toMatch(/not every Sentinel is heard/);
         },
-        { timeout: 5000, interval: 20 },
+        { timeout: 10_000, interval: 50 },
       );
+      console.log(`[in-flight] durable writes refused ${Date.now() - frozenAt} ms after one Sentinel froze`);
+      // Plain commands never depend on the Sentinels.
       expect(await redis.set('watched', '3')).toBe('OK');
-      expect(await redis.get('watched')).toBe('3');
+
+      // Killed (connections refused) instead of frozen: that one cannot fail over, the rest answer.
+      topo.thaw(frozen!);
+      await topo.kill(frozen!);
+      await vi.waitFor(
+        async () => expect(await durableWrite(redis, (p) => p.set('watched', '4'))).toEqual(['OK']),
+        {
+          timeout: 10_000,
+          interval: 50,
+        },
+      );
+      // Every Sentinel down: no failover can run at all, so durable writes go on.
+      for (const s of others) await topo.kill(s);
+      await sleep(1500);
+      expect(await durableWrite(redis, (p) => p.set('watched', '5'))).toEqual(['OK']);
 
       const restarted = Date.now();
       for (const s of topo.sentinels) await topo.restart(s);
       await vi.waitFor(
-        async () => expect(await durableWrite(redis, (p) => p.set('watched', '4'))).toEqual(['OK']),
+        async () => expect(await durableWrite(redis, (p) => p.set('watched', '6'))).toEqual(['OK']),
         {
           timeout: 5000,
           interval: 20,
@@ -93,6 +111,7 @@ describe('commands in flight when a failover drops the connection', () => {
         `[in-flight] durable writes accepted ${Date.now() - restarted} ms after the Sentinels restarted`,
       );
     } finally {
+      topo.thaw(frozen!);
       await app.moduleRef.close();
     }
   });

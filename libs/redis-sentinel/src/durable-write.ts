@@ -132,14 +132,14 @@ function refuseDuringFailover(
     );
   }
   if (managed && !managed.failover.watched) {
-    // No Sentinel connection is live, so a failover could start and end unseen, while the old
-    // master takes the write and a replica about to be re-pointed acknowledges it.
+    // A Sentinel that is up but not heard could lead a failover unseen, while the old master
+    // takes the write and a replica about to be re-pointed acknowledges it.
     throw new DurableWriteError(
       replicas,
       0,
       timeoutMs,
       [],
-      'Durable write refused: no Sentinel connection is live, so a failover could run unseen; retry once a Sentinel answers',
+      'Durable write refused: not every Sentinel is heard, so a failover could run unseen; retry once they answer',
     );
   }
   return managed;

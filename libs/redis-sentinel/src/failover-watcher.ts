@@ -10,6 +10,14 @@ import { applyNatMap, askMasterAddress, sentinelConnectionOptions } from './sent
 
 /** Backoff cap of a watcher connection's reconnects: see `retryStrategy` in `start()`. */
 const WATCHER_RETRY_MAX_DELAY_MS = 250;
+/**
+ * How often each watcher connection is PINGed. A connection whose Sentinel went silent (frozen,
+ * or packets dropped: TCP notices neither) is not live after `WATCHER_LIVE_MS` without an answer,
+ * and is dropped and redialled after `WATCHER_SOCKET_TIMEOUT_MS`.
+ */
+const WATCHER_PING_MS = 1000;
+const WATCHER_LIVE_MS = 3 * WATCHER_PING_MS;
+const WATCHER_SOCKET_TIMEOUT_MS = 3 * WATCHER_PING_MS;
 export interface SwitchMaster {
   from: RedisAddress | undefined;
   to: RedisAddress;
@@ -33,6 +41,11 @@ const FAILOVER_STALE_MS = 30_000;
  */
 export class FailoverWatcher {
   private readonly subscribers: Redis[] = [];
+  /** When each watcher connection last answered (a PING, a subscription, a message). */
+  private readonly lastHeard = new Map<Redis, number>();
+  /** Connections whose last attempt was refused: that Sentinel is not running. */
+  private readonly refused = new Set<Redis>();
+  private pingTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(change: SwitchMaster) => void>();
   private lastAnnounced: string | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -79,7 +92,27 @@ export class FailoverWatcher {
    */
   get watching(): boolean {
     if (!this.options.failoverWatcher) return true;
-    return this.subscribers.some((client) => client.status === 'ready');
+    const now = Date.now();
+    // Any Sentinel may lead a failover and only the leader announces `+try-failover`, so every
+    // one must be heard, or known not to run: a refused connection (ECONNREFUSED) means its
+    // process is not listening. A silent one (frozen, partitioned, just restarted and not yet
+    // subscribed again) could be failing over unseen.
+    return this.subscribers.every(
+      (client) =>
+        this.refused.has(client) ||
+        (client.status === 'ready' && now - (this.lastHeard.get(client) ?? 0) < WATCHER_LIVE_MS),
+    );
+  }
+
+  /** One PING per live connection: an answer proves the Sentinel would deliver announcements. */
+  private pingSubscribers(): void {
+    for (const client of this.subscribers) {
+      if (client.status !== 'ready') continue;
+      client.ping().then(
+        () => this.lastHeard.set(client, Date.now()),
+        () => undefined,
+      );
+    }
   }
 
   /** A master client verified `address` as master. */
@@ -101,6 +134,8 @@ export class FailoverWatcher {
     // Never keeps the process alive on its own.
     this.pollTimer.unref();
     if (!this.options.failoverWatcher) return Promise.resolve();
+    this.pingTimer = setInterval(() => this.pingSubscribers(), WATCHER_PING_MS);
+    this.pingTimer.unref();
     const subscribed: Promise<unknown>[] = [];
     for (const sentinel of this.options.sentinels) {
       const label = formatAddress(sentinel)!;
@@ -112,22 +147,38 @@ export class FailoverWatcher {
         maxRetriesPerRequest: null,
         autoResubscribe: true,
         connectionName: 'bastion:failover-watcher',
+        // PINGs wait for an answer at most this long (see WATCHER_PING_MS).
+        commandTimeout: WATCHER_PING_MS,
+        socketTimeout: WATCHER_SOCKET_TIMEOUT_MS,
       });
-      client.on('error', (error: Error) =>
+      client.on('error', (error: Error & { code?: string }) => {
+        if (error.code === 'ECONNREFUSED') this.refused.add(client);
         this.errors.error(`watcher:${label}`, {
           message: `Sentinel ${label}: ${error.message}`,
           event: 'sentinel-error',
           sentinel: label,
           error: error.message,
-        }),
-      );
+        });
+      });
       client.on('message', (channel: string, message: string) => {
+        this.lastHeard.set(client, Date.now());
         if (channel === CHANNEL) this.handleSwitchMessage(message, label);
       });
-      client.on('pmessage', (_pattern: string, channel: string, message: string) =>
-        this.handleProgress(channel, message),
+      client.on('pmessage', (_pattern: string, channel: string, message: string) => {
+        this.lastHeard.set(client, Date.now());
+        this.handleProgress(channel, message);
+      });
+      // After a reconnect ioredis subscribes again first: a PING answered then proves it.
+      client.on('ready', () => {
+        this.refused.delete(client);
+        this.pingSubscribers();
+      });
+      const subscribing = Promise.all([client.subscribe(CHANNEL), client.psubscribe(FAILOVER_PATTERN)]);
+      subscribing.then(
+        () => this.lastHeard.set(client, Date.now()),
+        () => undefined,
       );
-      subscribed.push(Promise.all([client.subscribe(CHANNEL), client.psubscribe(FAILOVER_PATTERN)]));
+      subscribed.push(subscribing);
       this.subscribers.push(client);
     }
     // A Sentinel that is down keeps its subscription pending (it is retried): one is enough.
@@ -143,7 +194,9 @@ export class FailoverWatcher {
     const parts = message.split(' ');
     const masterName = parts[0] === 'master' ? parts[1] : parts[parts.indexOf('@') + 1];
     if (masterName !== this.options.masterName) return;
-    if (channel === '+try-failover') {
+    // `+try-failover` opens a failover; a `+failover-state-*` step counts too, for a watcher that
+    // (re)subscribed after the start (a Sentinel restarted and asked to fail over at once).
+    if (channel === '+try-failover' || channel.startsWith('+failover-state-')) {
       if (this.failoverStartedAt === undefined) {
         this.generation++;
         this.logger.warn({
@@ -228,6 +281,7 @@ export class FailoverWatcher {
 
   async stop(deadlineMs: number): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
     this.listeners.clear();
     await Promise.all(this.subscribers.map((c) => closeRedisBounded(c, deadlineMs)));
     this.subscribers.length = 0;
