@@ -40,10 +40,7 @@ describe('commands in flight when a failover drops the connection', () => {
       );
 
       await topo.kill(topo.master);
-      await vi.waitFor(() => expect(observer.switches.length).toBeGreaterThan(0), {
-        timeout: 20_000,
-        interval: 20,
-      });
+      await observer.firstSwitch();
       expect(await pop).toEqual({ error: RedisConnectionLostError.name });
       const [[pipelineError]] = ((await pipelined) as { value: [[Error | null, unknown]] }).value;
       expect(pipelineError).toBeInstanceOf(RedisConnectionLostError);

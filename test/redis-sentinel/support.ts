@@ -69,6 +69,8 @@ export async function waitReplicasAttached(
  */
 export async function watchSwitchMaster(topo: RedisTopology): Promise<{
   switches: Array<{ at: number; to: number }>;
+  /** The first `+switch-master` seen, waiting for it (20 s at most). */
+  firstSwitch: () => Promise<{ at: number; to: number }>;
   close: () => void;
 }> {
   const { Redis } = await import('ioredis');
@@ -92,7 +94,14 @@ export async function watchSwitchMaster(topo: RedisTopology): Promise<{
     return c;
   });
   await Promise.all(subs.map((c) => c.subscribe('+switch-master')));
-  return { switches, close: () => subs.forEach((c) => c.disconnect()) };
+  const firstSwitch = async (): Promise<{ at: number; to: number }> => {
+    await vi.waitFor(() => expect(switches.length > 0, 'Sentinels announce +switch-master').toBe(true), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    return switches[0]!;
+  };
+  return { switches, firstSwitch, close: () => subs.forEach((c) => c.disconnect()) };
 }
 
 /** Open TCP sockets and timers of this process (for leak checks). */

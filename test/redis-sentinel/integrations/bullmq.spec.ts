@@ -202,10 +202,7 @@ async function survivesFailover(
     const oldPort = (await topo.currentMasterPort())!;
     const triggeredAt = Date.now();
     await trigger(topo.nodeByPort(oldPort));
-    await vi.waitFor(() => expect(observer.switches.length > 0, '+switch-master').toBe(true), {
-      timeout: 20_000,
-      interval: 20,
-    });
+    await observer.firstSwitch();
     const { at: switchAt, to: newPort } = observer.switches[0]!;
 
     // The first job whose enqueue started after the switch: acknowledged, processed, announced.

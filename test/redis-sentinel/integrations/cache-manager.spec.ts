@@ -217,10 +217,7 @@ describe('@nestjs/cache-manager on RedisKeyvStore', () => {
       });
       const killedAt = Date.now();
       await topo.kill(topo.master);
-      await vi.waitFor(() => expect(observer.switches.length > 0, '+switch-master').toBe(true), {
-        timeout: 20_000,
-        interval: 20,
-      });
+      await observer.firstSwitch();
       const { at: switchAt, to: newPort } = observer.switches[0]!;
       let attempt = 0;
       let answeredAt = 0;

@@ -208,10 +208,7 @@ describe('redis.duplicate() of a module client', () => {
       const secondPop = list.blpop('dup:jobs', 0);
       const secondZPop = zset.bzpopmin('dup:prio', 0);
 
-      await vi.waitFor(() => expect(observer.switches.length > 0, '+switch-master').toBe(true), {
-        timeout: 20_000,
-        interval: 20,
-      });
+      await observer.firstSwitch();
       const { at: switchAt, to: newPort } = observer.switches[0]!;
       const newAddress = `127.0.0.1:${newPort}`;
       await vi.waitFor(
@@ -268,10 +265,7 @@ describe('redis.duplicate() of a module client', () => {
         (error: unknown) => error,
       );
       topo.freeze(frozen);
-      await vi.waitFor(() => expect(observer.switches.length > 0, '+switch-master').toBe(true), {
-        timeout: 20_000,
-        interval: 20,
-      });
+      await observer.firstSwitch();
       const { at: switchAt, to: newPort } = observer.switches[0]!;
       // The socket to the frozen node never closes by itself: the copy drops it on the switch.
       expect(await blocked).toBeInstanceOf(RedisConnectionLostError);
