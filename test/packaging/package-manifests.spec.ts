@@ -108,7 +108,7 @@ describe('optional integrations stay optional (Terminus style)', () => {
       exports: Record<string, { import?: string; types?: string }>;
     } & Manifest;
     const optional = Object.keys(pkg.peerDependenciesMeta ?? {});
-    expect(optional.sort()).toEqual(['@nestjs/throttler', 'bullmq', 'keyv']);
+    expect(optional.toSorted()).toEqual(['@nestjs/throttler', 'bullmq', 'keyv']);
     for (const entry of ['index', 'bullmq', 'keyv', 'throttler', 'socket.io']) {
       expect(files).toEqual(expect.arrayContaining([`dist/${entry}.js`, `dist/${entry}.d.ts`]));
       if (entry !== 'index') {

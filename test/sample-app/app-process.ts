@@ -106,10 +106,10 @@ export class AppProcess {
     method: string,
     path: string,
     body?: unknown,
-    opts: { timeoutMs?: number; cookie?: string; rawBody?: string } = {},
+    opts: { timeoutMs?: number; cookie?: string; rawBody?: string; headers?: Record<string, string> } = {},
   ): Promise<{ status: number; body: any; headers: Headers; ms: number }> {
     const started = Date.now();
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...opts.headers };
     if (body !== undefined || opts.rawBody !== undefined) headers['content-type'] = 'application/json';
     if (opts.cookie) headers.cookie = opts.cookie;
     const res = await fetch(this.url + path, {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTopology } from '../support/use-topology.js';
 import { AppProcess, NotificationSocket, SseClient, secretsDir } from './app-process.js';
@@ -123,6 +124,27 @@ describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=prod
     const noPayload = await app.request('POST', '/jobs', { other: 1 });
     expect(noPayload.status).toBe(400);
     expect(noPayload.body.message).toContain('payload');
+  });
+
+  it('jobs: a retry with the same Idempotency-Key gets the same job, never a second one', async () => {
+    const key = randomUUID();
+    const post = () =>
+      app.request('POST', '/jobs', { payload: { n: 2 } }, { headers: { 'idempotency-key': key } });
+    const first = await post();
+    const retry = await post();
+    expect([first.status, retry.status]).toEqual([202, 202]);
+    expect([first.body.id, retry.body.id]).toEqual([key, key]);
+    await vi.waitFor(
+      async () => expect((await app.request('GET', `/jobs/${key}`)).body?.status).toBe('done'),
+      {
+        timeout: 10_000,
+        interval: 20,
+      },
+    );
+    expect((await app.request('GET', `/jobs/${key}`)).body).toEqual({ id: key, status: 'done', attempts: 1 });
+    const bad = await app.request('POST', '/jobs', { payload: 1 }, { headers: { 'idempotency-key': 'x' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('Idempotency-Key');
   });
 
   it('session: create (HttpOnly cookie), read, delete; 401 without one', async () => {

@@ -111,7 +111,7 @@ export function loggerOptions(
     // BullModule (queue, explorer) is done before RedisSentinelModule, imported above, closes the
     // clients.
     BullModule.forRootAsync({
-      inject: [getRedisToken()],
+      inject: [getRedisToken('jobs')],
       useFactory: (redis: Redis) => ({ connection: redis }),
     }),
     BullModule.registerQueue({

@@ -102,7 +102,7 @@ async function bootstrap(): Promise<void> {
 
   // The modules' startup: the Redis clients are ready here, or the boot fails with a typed error.
   await app.init();
-  await io.connectToRedis(config.redisStartupTimeoutMs || 10_000);
+  await io.connectToRedis(config.redisStartupTimeoutMs ?? 10_000);
   await app.listen(config.port, config.host);
   logger.log({ message: 'listening', url: await app.getUrl() }, 'Bootstrap');
 }

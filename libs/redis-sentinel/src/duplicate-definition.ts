@@ -1,7 +1,8 @@
 import type { RedisOptions } from 'ioredis';
-import type {
-  ResolvedClientDefinition,
-  ResolvedRedisSentinelOptions,
+import {
+  MANAGED_IOREDIS_KEYS,
+  type ResolvedClientDefinition,
+  type ResolvedRedisSentinelOptions,
 } from './redis-sentinel-options.resolver.js';
 
 /**
@@ -10,16 +11,13 @@ import type {
  */
 export const DUPLICATE_MIN_SOCKET_TIMEOUT_MS = 15_000;
 
-/** Keys the module sets itself on every client; a copy may not change them either. */
-const MANAGED_KEYS = ['sentinels', 'name', 'Connector', 'role', 'lazyConnect'] as const;
-
 /**
  * The definition of `parent.duplicate(override)`'s copy. Libraries duplicate a client to run
  * blocking commands (BullMQ's `BZPOPMIN` and `XREAD BLOCK`) or to subscribe (Socket.IO), so a
  * copy gets settings that suit both: no per-command deadline (a block waits longer on purpose;
  * the socket deadline below catches a dead server), `maxRetriesPerRequest: null` (what BullMQ
  * requires of a blocking connection: a queued block waits for the reconnect instead of failing).
- * The caller's `override` comes last, as in ioredis.
+ * The caller's `override` comes last, as in ioredis (`lazyConnect: false` connects the copy at once).
  */
 export function duplicateDefinition(
   parent: ResolvedClientDefinition,
@@ -27,12 +25,18 @@ export function duplicateDefinition(
   override: Partial<RedisOptions>,
   options: ResolvedRedisSentinelOptions,
 ): ResolvedClientDefinition {
-  const refused = MANAGED_KEYS.filter((key) => key in override);
+  const refused: string[] = MANAGED_IOREDIS_KEYS.filter((key) => key in override);
+  // Same rule as a client's own `ioredis` options: the master role check runs in the ready check.
+  if (options.mode === 'sentinel' && override.enableReadyCheck === false)
+    refused.push('enableReadyCheck: false');
   if (refused.length > 0) {
     throw new TypeError(
       `duplicate(): ${refused.join(', ')} cannot be overridden; the module sets ${refused.length > 1 ? 'them' : 'it'} on every client`,
     );
   }
+  // Every module client is lazy; `lazyConnect: false` (ioredis's own monitor() asks for it) makes
+  // the service connect the copy at once instead.
+  const { lazyConnect: _lazyConnect, ...rest } = override;
   return {
     name: `${parent.name}#${sequence}`,
     role: parent.role,
@@ -41,7 +45,7 @@ export function duplicateDefinition(
       commandTimeout: undefined,
       socketTimeout: Math.max(options.socketTimeoutMs, DUPLICATE_MIN_SOCKET_TIMEOUT_MS),
       maxRetriesPerRequest: null,
-      ...override,
+      ...rest,
     },
   };
 }

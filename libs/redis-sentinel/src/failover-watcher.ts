@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { cappedBackoff } from './timing.js';
+import { cappedBackoff, withDeadline } from './timing.js';
 import { closeRedisBounded } from './bounded-close.js';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
 import type { RedisSentinelEvents } from './redis-sentinel.events.js';
@@ -108,7 +108,7 @@ export class FailoverWatcher {
   private pingSubscribers(): void {
     for (const client of this.subscribers) {
       if (client.status !== 'ready') continue;
-      client.ping().then(
+      withDeadline(client.ping(), WATCHER_PING_MS, 'watcher PING').then(
         () => this.lastHeard.set(client, Date.now()),
         () => undefined,
       );
@@ -147,12 +147,14 @@ export class FailoverWatcher {
         maxRetriesPerRequest: null,
         autoResubscribe: true,
         connectionName: 'bastion:failover-watcher',
-        // PINGs wait for an answer at most this long (see WATCHER_PING_MS).
-        commandTimeout: WATCHER_PING_MS,
+        // No commandTimeout: ioredis subscribes again after a reconnect without handling a
+        // rejection. The PINGs carry their own deadline; a silent socket is dropped.
         socketTimeout: WATCHER_SOCKET_TIMEOUT_MS,
       });
       client.on('error', (error: Error & { code?: string }) => {
+        // Only a refusal says the process is not running; a timeout or a reset says nothing.
         if (error.code === 'ECONNREFUSED') this.refused.add(client);
+        else this.refused.delete(client);
         this.errors.error(`watcher:${label}`, {
           message: `Sentinel ${label}: ${error.message}`,
           event: 'sentinel-error',
@@ -169,8 +171,8 @@ export class FailoverWatcher {
         this.handleProgress(channel, message);
       });
       // After a reconnect ioredis subscribes again first: a PING answered then proves it.
+      client.on('connect', () => this.refused.delete(client));
       client.on('ready', () => {
-        this.refused.delete(client);
         this.pingSubscribers();
       });
       const subscribing = Promise.all([client.subscribe(CHANNEL), client.psubscribe(FAILOVER_PATTERN)]);

@@ -40,8 +40,8 @@ export function reconnectNow(redis: Redis): boolean {
 
 /**
  * Commands that were in flight when the connection closed. With `autoResendUnfulfilledCommands`
- * off, ioredis would silently drop them (their promises would only end by `commandTimeout`);
- * the caller rejects them instead.
+ * off, ioredis would silently drop them (their promises would only end by `commandTimeout`); the
+ * caller sends each again or rejects it (see `command-resend-policy.ts`).
  */
 export function takeUnfulfilledCommands(redis: Redis): CommandItem[] {
   const r = internals(redis);

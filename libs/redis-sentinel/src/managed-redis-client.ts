@@ -115,7 +115,10 @@ export class ManagedRedisClient {
     watcher?.onSwitch(this.switchListener);
     // A client that ended (quit by its user, e.g. a closed BullMQ worker) stops following
     // failovers, so the watcher does not keep it alive; connecting it again resumes that.
-    this.redis.on('end', () => watcher?.offSwitch(this.switchListener));
+    this.redis.on('end', () => {
+      watcher?.offSwitch(this.switchListener);
+      this.stopReplicaRecheck();
+    });
     this.redis.on('connect', () => watcher?.onSwitch(this.switchListener));
   }
 

@@ -95,6 +95,7 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
     this.#duplicates.add(copy);
     copy.redis.on('end', () => this.#duplicates.delete(copy));
     copy.redis.on('connect', () => this.#duplicates.add(copy));
+    if (override.lazyConnect === false) copy.redis.connect().catch(() => undefined);
     return copy.redis;
   }
 

@@ -65,15 +65,17 @@ export function socketIoRedisClients(
 }
 
 /**
- * The subscriber copy. The adapter subscribes once, at creation, without handling a rejection; and
- * ioredis restores after a reconnect only the subscriptions the server confirmed. A subscribe
- * rejected while no master is reachable (no Sentinel answered yet) would leave this instance deaf
- * to the others for good: it is settled here and asked again once the copy is ready.
+ * The subscriber copy. The adapter (un)subscribes without handling a rejection, and ioredis restores
+ * after a reconnect only the subscriptions the server confirmed. A subscribe rejected while no
+ * master is reachable (no Sentinel answered yet) would leave this instance deaf to the others for
+ * good: it is settled here and asked again once the copy is ready. An unsubscribe at shutdown
+ * during an outage is settled too (the copy is closing anyway).
  */
 function resubscribingCopy(client: Redis): Redis {
   const subClient = client.duplicate();
+  const copy = subClient as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const method of ['subscribe', 'psubscribe'] as const) {
-    const original = subClient[method].bind(subClient) as (...args: unknown[]) => Promise<unknown>;
+    const original = copy[method]!.bind(subClient);
     const retrying = (...args: unknown[]): Promise<unknown> => {
       const attempt = original(...args);
       attempt.catch(() => {
@@ -81,7 +83,15 @@ function resubscribingCopy(client: Redis): Redis {
       });
       return attempt;
     };
-    (subClient as Record<typeof method, unknown>)[method] = retrying;
+    copy[method] = retrying;
+  }
+  for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+    const original = copy[method]!.bind(subClient);
+    copy[method] = (...args: unknown[]): Promise<unknown> => {
+      const attempt = original(...args);
+      attempt.catch(() => undefined);
+      return attempt;
+    };
   }
   return subClient;
 }

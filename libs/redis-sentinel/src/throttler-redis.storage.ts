@@ -32,13 +32,24 @@ export interface RedisThrottlerStorageStats {
   failedClosed: number;
 }
 
-// One round trip, atomic, with the semantics of the throttler's in-memory storage: hits count in a
-// fixed window; over the limit the key is blocked for blockDuration, uncounted, and its count starts
-// again from zero once the block ends.
+// One round trip, atomic. Hits count in a fixed window per key (the throttler's in-memory storage
+// expires each hit on its own; here up to twice the limit can pass across a window boundary, the
+// usual trade of a fixed window for one key and O(1) work). Over the limit the key is blocked for
+// blockDuration, uncounted, and counts from zero once the block ends; with blockDuration 0 a
+// request over the limit is refused and the count goes on, as in the in-memory storage.
 const INCREMENT_SCRIPT = `
+local limit = tonumber(ARGV[2])
+local blockMs = tonumber(ARGV[3])
 local blocked = redis.call('PTTL', KEYS[2])
 if blocked > 0 then
-  return {tonumber(ARGV[2]) + 1, blocked, blocked}
+  return {limit + 1, blocked, blocked}
+end
+if blockMs == 0 then
+  local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if current >= limit then
+    local left = redis.call('PTTL', KEYS[1])
+    return {current + 1, left, left}
+  end
 end
 local hits = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
@@ -46,10 +57,10 @@ if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
 end
-if hits > tonumber(ARGV[2]) then
-  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+if blockMs > 0 and hits > limit then
+  redis.call('SET', KEYS[2], '1', 'PX', blockMs)
   redis.call('DEL', KEYS[1])
-  return {hits, ttl, tonumber(ARGV[3])}
+  return {hits, ttl, blockMs}
 end
 return {hits, ttl, 0}
 `;
@@ -95,6 +106,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const redis = client.duplicate({ commandTimeout: timeoutMs, maxRetriesPerRequest: 0 });
     redis.defineCommand('bastionThrottlerIncrement', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
     this.#redis = redis as CountingRedis;
+    // Connect now: the first request's count must not pay for finding the master.
+    redis.connect().catch(() => undefined);
   }
 
   async increment(
@@ -112,7 +125,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
         `${base}:blocked`,
         windowMs,
         limit,
-        Math.max(1, Math.ceil(blockDuration)),
+        Math.max(0, Math.ceil(blockDuration)),
       );
       this.#stats.counted++;
       return {

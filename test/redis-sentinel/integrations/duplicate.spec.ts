@@ -81,6 +81,15 @@ describe('redis.duplicate() of a module client', () => {
         }),
       ).toThrow(TypeError);
       expect(() => redis.duplicate({ Connector: undefined })).toThrow(/Connector cannot be overridden/);
+      // The resolver's rule for a client's own options: the role check runs in the ready check.
+      expect(() => redis.duplicate({ enableReadyCheck: false })).toThrow(/enableReadyCheck: false cannot/);
+      // ioredis's monitor() duplicates with lazyConnect: false; the copy connects on its first command.
+      const monitor = await redis.monitor();
+      const seen: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => seen.push(args.join(' ')));
+      await redis.set('dup:monitored', '1');
+      await vi.waitFor(() => expect(seen).toContain('set dup:monitored 1'), { timeout: 5000, interval: 20 });
+      monitor.disconnect();
 
       // Lazy like every module client: the first command connects it.
       await dup.ping();

@@ -156,6 +156,19 @@ describe('@nestjs/throttler on RedisThrottlerStorage', () => {
     expect((await hit(a.url, 'blocky')).status).toBe(429);
   });
 
+  it('blockDuration 0, as the in-memory storage: over the limit is refused, the count goes on, the window ends it', async () => {
+    const a = await startApp(topo, {}, { throttler: { ttl: 1500, limit: 2, blockDuration: 0 } });
+    apps.push(a);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await hit(a.url, 'no-block')).status);
+    // A 1 ms block that reset the count each time would let every other request through.
+    expect(statuses).toEqual([200, 200, 429, 429, 429]);
+    await vi.waitFor(async () => expect((await hit(a.url, 'no-block')).status).toBe(200), {
+      timeout: 5000,
+      interval: 100,
+    });
+  });
+
   it('a count made before a SIGKILL failover still counts after it', async () => {
     const a = await startApp(topo, {});
     apps.push(a);

@@ -3,6 +3,7 @@ import {
   Body,
   Controller,
   Get,
+  Headers,
   HttpCode,
   NotFoundException,
   Param,
@@ -24,13 +25,21 @@ const ID_PATTERN = /^[0-9a-f-]{36}$/;
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
-  /** 202 only once the job is in the queue and a replica acknowledged it; 503 (retryable) otherwise. */
+  /**
+   * 202 only once the job is in the queue and a replica acknowledged it; 503 (retryable) otherwise.
+   * A 503'd job may exist all the same: a client that retries with the same `Idempotency-Key` (a
+   * UUID, used as the job id) gets that one job, never a second.
+   */
   @Post()
   @HttpCode(202)
   async create(
     @Body(new ValibotBodyPipe(CreateJobBody)) body: v.InferOutput<typeof CreateJobBody>,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
   ): Promise<{ id: string }> {
-    return { id: await this.jobs.enqueue(body.payload) };
+    if (idempotencyKey !== undefined && !ID_PATTERN.test(idempotencyKey)) {
+      throw new BadRequestException('Idempotency-Key must be a UUID, e.g. from crypto.randomUUID()');
+    }
+    return { id: await this.jobs.enqueue(body.payload, idempotencyKey) };
   }
 
   @Get(':id')

@@ -26,10 +26,10 @@ export class JobsService {
    * Adds the job to the BullMQ queue, then waits until at least one replica acknowledged it
    * (`WAIT 1` on the connection that wrote it). Only then is the job accepted: if the master dies
    * afterwards, the promoted replica has it. Otherwise → 503, and the caller must retry (the job
-   * is not reported accepted; it may still run: processing is idempotent).
+   * is not reported accepted; it may still run: processing is idempotent). BullMQ adds a job id
+   * once, so a retry with the same id never makes a second job.
    */
-  async enqueue(payload: unknown): Promise<string> {
-    const jobId = randomUUID();
+  async enqueue(payload: unknown, jobId: string = randomUUID()): Promise<string> {
     try {
       await durableEnqueue(
         this.queue,

@@ -32,18 +32,17 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   /**
-   * Gives the servers the Redis adapter, once the module's clients are ready (after `app.init()`).
-   * Not earlier: the gateways' server exists before the module's startup wait, and the adapter
-   * subscribes as soon as it is created. A SUBSCRIBE sent then is rejected if that wait fails
-   * (an unhandled rejection), and one rejected before the connection was up is never restored by
-   * ioredis, whose re-subscription after a reconnect covers only the channels the server
-   * confirmed: the instance would never hear the others. Before `listen()`, no client is
-   * connected to the in-memory adapter this replaces.
+   * Gives the servers the Redis adapter once the module's clients are ready (after `app.init()`),
+   * and waits (bounded) until its two connections are ready too, so the instance hears the others
+   * from its first request on; `timeoutMs` 0 does not wait, as the module's startup timeout. A
+   * subscription that fails meanwhile is made again by `socketIoRedisClients` once the connection
+   * is up. Before `listen()`, no client is connected to the in-memory adapter this replaces.
    */
   async connectToRedis(timeoutMs = 10_000): Promise<SocketIoRedisClients> {
     const clients = socketIoRedisClients(this.app.get<Redis>(getRedisToken()));
-    // Connected before the adapter subscribes on one of them.
-    await Promise.all([whenReady(clients.pubClient, timeoutMs), whenReady(clients.subClient, timeoutMs)]);
+    if (timeoutMs > 0) {
+      await Promise.all([whenReady(clients.pubClient, timeoutMs), whenReady(clients.subClient, timeoutMs)]);
+    }
     this.clients = clients;
     for (const server of this.servers) server.adapter(createAdapter(clients.pubClient, clients.subClient));
     return clients;
