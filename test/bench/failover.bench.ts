@@ -23,6 +23,7 @@ import {
   DurableWriteError,
 } from '@bastion/redis-sentinel';
 import { RedisTopology, type RedisNode } from '@bastion/redis-topology';
+import { triggerFailoverWithRetry, watchSwitches } from './sentinel-clock.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
     sentinelPassword: SENTINEL_PASSWORD,
     downAfterMs: 1000,
   });
-  const observer = await watchSwitches(topo);
+  const observer = await watchSwitches(topo, SENTINEL_PASSWORD);
   const plainRedis = new Redis({
     sentinels: topo.sentinelAddresses,
     name: topo.masterName,
@@ -321,33 +322,6 @@ async function settle(topo: RedisTopology, masterPort: number): Promise<void> {
     60_000,
   );
   await topo.waitSettled(masterPort, 60_000);
-}
-
-async function triggerFailoverWithRetry(topo: RedisTopology): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await topo.triggerFailover();
-    } catch (err) {
-      if (i > 50) throw err;
-      await sleep(200);
-    }
-  }
-}
-
-async function watchSwitches(topo: RedisTopology) {
-  const switches: Array<{ at: number; to: number }> = [];
-  const subs = topo.sentinels.map((s) => {
-    const c = new Redis({ host: s.host, port: s.port, password: SENTINEL_PASSWORD, protocol: 2 });
-    c.on('error', () => undefined);
-    c.on('message', (_ch: string, msg: string) => {
-      const to = Number(msg.split(' ')[4]);
-      const last = switches.at(-1);
-      if (!last || last.to !== to || Date.now() - last.at > 5000) switches.push({ at: Date.now(), to });
-    });
-    return c;
-  });
-  await Promise.all(subs.map((c) => c.subscribe('+switch-master')));
-  return { switches, close: () => subs.forEach((c) => c.disconnect()) };
 }
 
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {

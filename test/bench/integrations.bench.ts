@@ -43,6 +43,7 @@ import { RedisKeyvStore } from '@bastion/redis-sentinel/keyv';
 import { socketIoRedisClients } from '@bastion/redis-sentinel/socket.io';
 import { RedisThrottlerStorage } from '@bastion/redis-sentinel/throttler';
 import { RedisTopology } from '@bastion/redis-topology';
+import { triggerFailoverWithRetry, watchSwitches } from './sentinel-clock.js';
 import {
   PASSWORD,
   PROTECTED_TOPOLOGY,
@@ -367,7 +368,7 @@ function throttler(client: () => Redis): Connect {
 async function runScenario(kind: Scenario): Promise<Row[]> {
   unhandled.clear();
   const topo = await RedisTopology.start(PROTECTED_TOPOLOGY);
-  const observer = await watchSwitches(topo);
+  const observer = await watchSwitches(topo, SENTINEL_PASSWORD);
   const app = await NestFactory.createApplicationContext(RedisSentinelModule.forRoot(sentinelOptions(topo)), {
     logger: false,
   });
@@ -560,45 +561,6 @@ async function existsAll(master: Redis, keys: string[]): Promise<boolean[]> {
 }
 
 // ---- helpers ----
-
-/** Independent `+switch-master` clock: one plain subscriber per Sentinel (like watchSwitchMaster). */
-async function watchSwitches(topo: RedisTopology) {
-  const switches: Array<{ at: number; to: number }> = [];
-  const subs = topo.sentinels.map((s) => {
-    const c = new Redis({
-      host: s.host,
-      port: s.port,
-      password: SENTINEL_PASSWORD,
-      protocol: 2,
-      maxRetriesPerRequest: 1,
-      retryStrategy: () => 100,
-    });
-    c.on('error', noop);
-    c.on('message', (_ch: string, msg: string) => {
-      const to = Number(msg.split(' ')[4]);
-      if (!switches.some((w) => w.to === to && Date.now() - w.at < 5000))
-        switches.push({ at: Date.now(), to });
-    });
-    return c;
-  });
-  await Promise.all(subs.map((c) => c.subscribe('+switch-master')));
-  return {
-    switches,
-    ready: () => subs.every((c) => c.status === 'ready'),
-    close: () => subs.forEach((c) => c.disconnect()),
-  };
-}
-
-async function triggerFailoverWithRetry(topo: RedisTopology): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await topo.triggerFailover();
-    } catch (err) {
-      if (i > 50) throw err;
-      await sleep(200);
-    }
-  }
-}
 
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
