@@ -37,6 +37,17 @@ describe('Loki transport: batching and wire formats', () => {
     for (const p of fake.pushes.slice(before)) expect(p.entries).toBeLessThanOrEqual(3);
     await bytes.logger.onApplicationShutdown();
 
+    // Sizes are UTF-8 bytes, as Loki counts them: "€" is 1 UTF-16 unit but 3 bytes. Counted in
+    // units, a 3000-byte batch would take 7 of these ~1000-byte lines (~7000 bytes).
+    const wide = createLogger({ loki: { url: fake.url, batchMaxBytes: 3000, batchIntervalMs: 60_000 } });
+    const wideStart = fake.pushes.length;
+    for (let i = 0; i < 12; i++) wide.logger.log('€'.repeat(300));
+    expect(await wide.logger.flush(5000)).toBe(true);
+    const widePushes = fake.pushes.slice(wideStart);
+    expect(widePushes.reduce((n, p) => n + p.entries, 0)).toBe(12);
+    for (const p of widePushes) expect(p.bytes).toBeLessThanOrEqual(3000);
+    await wide.logger.onApplicationShutdown();
+
     const timed = createLogger({ loki: { url: fake.url, batchIntervalMs: 200 } });
     const start = fake.pushes.length;
     timed.logger.log('lonely line');

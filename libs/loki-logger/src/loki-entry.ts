@@ -10,6 +10,6 @@ export interface LokiEntry {
   readonly metadata: ReadonlyArray<readonly [string, string]> | undefined;
   /** Index of the stream (label set). */
   readonly stream: number;
-  /** Accounted size: line length + metadata length. */
+  /** Accounted size in UTF-8 bytes: the line plus the structured metadata names and values. */
   readonly size: number;
 }

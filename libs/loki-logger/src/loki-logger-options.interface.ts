@@ -61,7 +61,8 @@ export interface LokiShippingOptions {
   /** Flush when this many entries wait. Default: `5000`. */
   readonly batchMaxEntries?: number;
   /**
-   * Flush when this many bytes (UTF-16 code units of the lines, = bytes for ASCII) wait.
+   * Flush when this many bytes wait (UTF-8 bytes of the lines and structured metadata, as Loki
+   * counts them).
    * Default: 1 MiB, as Loki's own clients: well under Loki's 6 MB burst, which a single push must
    * never exceed (such a push is answered 429 forever).
    */
@@ -76,7 +77,7 @@ export interface LokiShippingOptions {
   readonly maxBackoffMs?: number;
   /** Maximum buffered entries; the oldest are dropped beyond it. Default: `10000`. */
   readonly maxBufferEntries?: number;
-  /** Maximum buffered bytes (UTF-16 code units); the oldest are dropped beyond it. Default: 8 MiB. */
+  /** Maximum buffered bytes (UTF-8, as `batchMaxBytes`); the oldest are dropped beyond it. Default: 8 MiB. */
   readonly maxBufferBytes?: number;
   /**
    * Lines longer than this (UTF-8 bytes) are truncated with a marker. Default: 256 KiB, Loki's

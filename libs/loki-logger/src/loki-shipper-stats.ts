@@ -24,7 +24,7 @@ export interface LokiShipperStats {
   truncated: number;
   /** Lines waiting, including the batch in flight. */
   bufferedEntries: number;
-  /** Size of the waiting lines (UTF-16 code units). */
+  /** Size of the waiting lines and their structured metadata (UTF-8 bytes). */
   bufferedBytes: number;
   /** Buffer fill, 0..1 (the larger of entries and bytes). */
   bufferFill: number;

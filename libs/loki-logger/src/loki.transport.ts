@@ -100,17 +100,20 @@ export class LokiTransport extends TransportStream {
       this.counters.drop('shutdown', 1);
       return;
     }
-    const line = this.truncate(rawLine);
+    const [line, lineBytes] = this.truncate(rawLine);
     const stream =
       !this.streamPerLevel || rec === undefined ? 0 : (LEVEL_STREAM.get(rec.level) ?? INFO_STREAM);
     const [ms, sub] = this.clocks[stream]!.next(Date.now());
     let metadata: Array<readonly [string, string]> | undefined;
-    let size = line.length;
+    // UTF-8 bytes, as Loki counts them against its line, push and rate limits.
+    let size = lineBytes;
     if (this.metadata.enabled && rec !== undefined) {
       if (rec.requestId !== undefined) (metadata ??= []).push(['request_id', rec.requestId]);
       if (rec.userId !== undefined) (metadata ??= []).push(['user_id', rec.userId]);
       if (rec.traceId !== undefined) (metadata ??= []).push(['trace_id', rec.traceId]);
-      if (metadata !== undefined) for (const [k, v] of metadata) size += k.length + v.length;
+      if (metadata !== undefined) {
+        for (const [k, v] of metadata) size += Buffer.byteLength(k) + Buffer.byteLength(v);
+      }
     }
     const entry: LokiEntry = { ms, sub, line, metadata, stream, size };
     this.queue.push(entry);
@@ -119,12 +122,11 @@ export class LokiTransport extends TransportStream {
     this.pump();
   }
 
-  private truncate(line: string): string {
+  /** The line within `maxLineBytes` (cut with a marker) and its size in UTF-8 bytes. */
+  private truncate(line: string): [string, number] {
     const max = this.#options.maxLineBytes;
-    // Cheap test first: a UTF-8 byte is at most 3 UTF-16 units' worth per unit.
-    if (line.length * 3 <= max) return line;
     const bytes = Buffer.byteLength(line);
-    if (bytes <= max) return line;
+    if (bytes <= max) return [line, bytes];
     this.counters.truncated++;
     const marker = `…[truncated ${bytes} bytes to ${max}]`;
     const keep = max - Buffer.byteLength(marker);
@@ -133,7 +135,8 @@ export class LokiTransport extends TransportStream {
       .subarray(0, keep)
       .toString('utf8')
       .replace(/\uFFFD$/, '');
-    return cut + marker;
+    const truncated = cut + marker;
+    return [truncated, Buffer.byteLength(truncated)];
   }
 
   private overflow(): void {
