@@ -112,4 +112,36 @@ describe('commands in flight when a failover drops the connection', () => {
       await app.moduleRef.close();
     }
   });
+
+  it('connect() of a client that waits settles when it is ready, though the first dial fails (BullMQ keeps a rejection for good)', async () => {
+    const app = await startModule(sentinelOptions(topo));
+    try {
+      // A copy waits until someone connects it, as BullMQ does with the clients it is given.
+      const copy = app.clients.get().duplicate();
+      // The Sentinels still name the killed master for a while: the first dial is refused.
+      const master = topo.nodeByPort((await topo.currentMasterPort())!);
+      await topo.kill(master);
+      const started = Date.now();
+      const outcome = await copy.connect().then(
+        () => 'ready',
+        (err: Error) => `rejected: ${err.message}`,
+      );
+      // Plain ioredis rejects with "Connection is closed." within milliseconds here.
+      expect(outcome).toBe('ready');
+      expect(copy.status).toBe('ready');
+      console.log(
+        `[in-flight] connect() settled ready ${Date.now() - started} ms after the first refused dial`,
+      );
+      // Once ended (closed), a waiting caller is told so rather than left hanging.
+      const closed = app.clients.get().duplicate();
+      const pending = closed.connect().then(
+        () => 'ready',
+        (err: Error) => `rejected: ${err.message}`,
+      );
+      closed.disconnect();
+      expect(await pending).toBe('rejected: Connection is closed.');
+    } finally {
+      await app.moduleRef.close();
+    }
+  });
 });

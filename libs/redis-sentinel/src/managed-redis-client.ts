@@ -101,6 +101,16 @@ export class ManagedRedisClient {
     // client: the copy would steer this client's failover state. BullMQ and Socket.IO duplicate
     // the client they are given, so a copy must be a managed client of its own.
     this.redis.duplicate = (override?: Partial<RedisOptions>) => duplicate(this, override ?? {});
+    // ioredis's connect() rejects when the FIRST dial fails (a master not accepting yet), while the
+    // client goes on reconnecting. BullMQ calls connect() on a client that waits and keeps that
+    // rejection for good: its queue never works again. A caller that starts the connection gets a
+    // promise that settles when the client is ready, or rejects when it ends (closed).
+    const connect = this.redis.connect.bind(this.redis);
+    this.redis.connect = (): Promise<void> => {
+      if (this.redis.status !== 'wait') return connect();
+      connect().catch(() => undefined);
+      return this.readyOrEnd();
+    };
     this.replicaRecheck = new ReplicaRecheck(
       definition.name,
       this.redis,
@@ -123,6 +133,21 @@ export class ManagedRedisClient {
   }
 
   private readonly switchListener = (change: SwitchMaster): void => this.onSwitchMaster(change);
+
+  private readyOrEnd(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onReady = (): void => {
+        this.redis.off('end', onEnd);
+        resolve();
+      };
+      const onEnd = (): void => {
+        this.redis.off('ready', onReady);
+        reject(new Error('Connection is closed.'));
+      };
+      this.redis.once('ready', onReady);
+      this.redis.once('end', onEnd);
+    });
+  }
 
   get name(): string {
     return this.definition.name;
