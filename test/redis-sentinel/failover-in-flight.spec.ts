@@ -122,12 +122,12 @@ describe('commands in flight when a failover drops the connection', () => {
       const master = topo.nodeByPort((await topo.currentMasterPort())!);
       await topo.kill(master);
       const started = Date.now();
-      const outcome = await copy.connect().then(
+      const settled = await copy.connect().then(
         () => 'ready',
         (err: Error) => `rejected: ${err.message}`,
       );
       // Plain ioredis rejects with "Connection is closed." within milliseconds here.
-      expect(outcome).toBe('ready');
+      expect(settled).toBe('ready');
       expect(copy.status).toBe('ready');
       console.log(
         `[in-flight] connect() settled ready ${Date.now() - started} ms after the first refused dial`,
