@@ -23,7 +23,7 @@ import {
   DurableWriteError,
 } from '@bastion/redis-sentinel';
 import { RedisTopology, type RedisNode } from '@bastion/redis-topology';
-import { triggerFailoverWithRetry, watchSwitches } from './sentinel-clock.js';
+import { triggerFailoverWithRetry, watchSwitches } from '../support/sentinel-clock.js';
 
 const { values: args } = parseArgs({
   options: {

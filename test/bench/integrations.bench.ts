@@ -43,7 +43,7 @@ import { RedisKeyvStore } from '@bastion/redis-sentinel/keyv';
 import { socketIoRedisClients } from '@bastion/redis-sentinel/socket.io';
 import { RedisThrottlerStorage } from '@bastion/redis-sentinel/throttler';
 import { RedisTopology } from '@bastion/redis-topology';
-import { triggerFailoverWithRetry, watchSwitches } from './sentinel-clock.js';
+import { triggerFailoverWithRetry, watchSwitches } from '../support/sentinel-clock.js';
 import {
   PASSWORD,
   PROTECTED_TOPOLOGY,

@@ -7,6 +7,7 @@ import {
   type RedisSentinelModuleOptions,
 } from '@bastion/redis-sentinel';
 import type { RedisTopology, TopologyOptions } from '@bastion/redis-topology';
+import { watchSwitches } from '../support/sentinel-clock.js';
 
 export const PASSWORD = 'data-secret-pw';
 export const SENTINEL_PASSWORD = 'sentinel-secret-pw';
@@ -73,27 +74,7 @@ export async function watchSwitchMaster(topo: RedisTopology): Promise<{
   firstSwitch: () => Promise<{ at: number; to: number }>;
   close: () => void;
 }> {
-  const { Redis } = await import('ioredis');
-  const switches: Array<{ at: number; to: number }> = [];
-  const subs = topo.sentinels.map((s) => {
-    const c = new Redis({
-      host: s.host,
-      port: s.port,
-      password: SENTINEL_PASSWORD,
-      protocol: 2,
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      retryStrategy: () => 100,
-    });
-    c.on('error', () => undefined);
-    c.on('message', (_ch: string, msg: string) => {
-      const to = Number(msg.split(' ')[4]);
-      if (!switches.some((w) => w.to === to && Date.now() - w.at < 5000))
-        switches.push({ at: Date.now(), to });
-    });
-    return c;
-  });
-  await Promise.all(subs.map((c) => c.subscribe('+switch-master')));
+  const { switches, close } = await watchSwitches(topo, SENTINEL_PASSWORD);
   const firstSwitch = async (): Promise<{ at: number; to: number }> => {
     await vi.waitFor(() => expect(switches.length > 0, 'Sentinels announce +switch-master').toBe(true), {
       timeout: 20_000,
@@ -101,7 +82,7 @@ export async function watchSwitchMaster(topo: RedisTopology): Promise<{
     });
     return switches[0]!;
   };
-  return { switches, firstSwitch, close: () => subs.forEach((c) => c.disconnect()) };
+  return { switches, firstSwitch, close };
 }
 
 /** Open TCP sockets and timers of this process (for leak checks). */

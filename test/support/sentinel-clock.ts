@@ -1,4 +1,4 @@
-/** The benchmarks' independent failover clock and trigger (not a benchmark itself). */
+/** The independent failover clock and trigger of the benchmarks and the redis-sentinel specs. */
 import { Redis } from 'ioredis';
 import type { RedisTopology } from '@bastion/redis-topology';
 import { setTimeout as sleep } from 'node:timers/promises';
