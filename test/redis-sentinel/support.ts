@@ -45,12 +45,16 @@ export async function startModule(
 
 export { sleep } from '../support/sleep.js';
 
-/** Waits until the Sentinel-named master has the expected number of replicas with their link up. */
+/**
+ * Waits until the Sentinel-named master has the expected number of replicas with their link up.
+ * 40 s by default: a restarted old master is converted only after Sentinel has seen it up for 8 s
+ * (four publish periods), then it syncs; on a loaded CI machine that took more than 20 s.
+ */
 export async function waitReplicasAttached(
   topo: RedisTopology,
   port: number,
   count: number,
-  timeoutMs = 20_000,
+  timeoutMs = 40_000,
 ): Promise<void> {
   const node = topo.nodeByPort(port);
   await topo.waitUntil(
