@@ -16,6 +16,7 @@ import {
 import { RedisClientNotFoundError } from './redis-sentinel.errors.js';
 import { duplicateDefinition } from './duplicate-definition.js';
 import { RedisSentinelEvents } from './redis-sentinel.events.js';
+import { SentinelQueryPool } from './sentinel-query-pool.js';
 import { waitForClients } from './startup-problems.js';
 import type { RedisClientRole } from './redis-sentinel-options.interface.js';
 import type {
@@ -50,6 +51,8 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
   #duplicatesMade = 0;
   readonly #errors: RateLimitedLogger;
   readonly #watcher: FailoverWatcher | undefined;
+  /** The health indicator's persistent Sentinel connections (Sentinel mode), closed at shutdown. */
+  readonly #sentinelQueries: SentinelQueryPool | undefined;
   readonly #options: ResolvedRedisSentinelOptions;
   private closed = false;
 
@@ -68,6 +71,7 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
     this.#errors = new RateLimitedLogger(this.logger, options.errorLogIntervalMs);
     if (options.mode === 'sentinel') {
       this.#watcher = new FailoverWatcher(options, events, this.logger, this.#errors);
+      this.#sentinelQueries = new SentinelQueryPool(options);
     }
     for (const def of options.clients) this.#clients.set(def.name, this.createClient(def));
   }
@@ -122,6 +126,7 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
     await Promise.all([
       ...[...this.#clients.values(), ...this.#duplicates].map((c) => c.close(deadline)),
       this.#watcher?.stop(deadline),
+      this.#sentinelQueries?.close(deadline),
     ]);
   }
 
@@ -166,6 +171,11 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
   /** What `util.inspect` / `console.log` show: the counters, as `toJSON()`. */
   [inspect.custom](): string {
     return `RedisClientsService ${inspect(this.stats(), { depth: 4 })}`;
+  }
+
+  /** @internal The persistent Sentinel query connections of the health indicator (Sentinel mode). */
+  sentinelQueries(): SentinelQueryPool | undefined {
+    return this.#sentinelQueries;
   }
 
   /** @internal */

@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { withDeadline } from './timing.js';
+import { connectionEpoch } from './ioredis-internals.js';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
 import type { RedisClientsService } from './redis-clients.service.js';
 import { REDIS_CLIENTS_SERVICE, REDIS_SENTINEL_RESOLVED_OPTIONS } from './redis-sentinel.constants.js';
 import type { ResolvedRedisSentinelOptions } from './redis-sentinel-options.resolver.js';
 import type { ManagedRedisClient } from './managed-redis-client.js';
-import { askMasterAddress, querySentinel } from './sentinel-query.js';
+import { readMasterAddress } from './sentinel-query.js';
+import type { SentinelQueryPool } from './sentinel-query-pool.js';
+import { SharedHealthChecks } from './shared-health-checks.js';
 
 /** Options of `RedisSentinelHealthIndicator.isHealthy()`. */
 export interface RedisSentinelHealthOptions {
@@ -19,6 +22,17 @@ export interface RedisSentinelHealthOptions {
   readonly timeoutMs?: number;
   /** Also run `SENTINEL CKQUORUM`; no quorum → degraded. Default false (one more round trip). */
   readonly checkQuorum?: boolean;
+  /**
+   * Concurrent calls with the same `client`, `timeoutMs` and `checkQuorum` always share the check
+   * in flight. Its answer is also reused by later calls for this many ms after the check started,
+   * unless the client reconnected, moved to another node, or a failover started or was announced
+   * since (then a new check runs at once). Default 250: a flood of probes (load balancers, many
+   * pods' sidecars) costs at most four checks a second, while a Kubernetes probe (every 10 s by
+   * default, at least every second) never gets a reused answer. What a reused answer can miss is a
+   * fault that changes nothing on the client, e.g. a frozen master: it is reported `down` within
+   * `freshnessMs` + `timeoutMs`. 0 = never reuse an answer (still shared while in flight).
+   */
+  readonly freshnessMs?: number;
 }
 
 /** @deprecated Use `RedisSentinelHealthOptions` (the same type). */
@@ -26,6 +40,8 @@ export type RedisHealthCheckOptions = RedisSentinelHealthOptions;
 
 /** Default of `RedisSentinelHealthOptions.timeoutMs`, as for the other libs' indicators. */
 const DEFAULT_HEALTH_TIMEOUT_MS = 500;
+/** Default of `RedisSentinelHealthOptions.freshnessMs` (see there). */
+const DEFAULT_HEALTH_FRESHNESS_MS = 250;
 
 type Verdict = { status: 'up' | 'degraded' | 'down'; data: Record<string, unknown> };
 
@@ -46,6 +62,8 @@ export class RedisSentinelHealthIndicator {
   readonly #health: HealthIndicatorService;
   readonly #clients: RedisClientsService;
   readonly #options: ResolvedRedisSentinelOptions;
+  /** Single flight and short reuse of the checks (see `RedisSentinelHealthOptions.freshnessMs`). */
+  readonly #checks = new SharedHealthChecks<Verdict>();
 
   constructor(
     // Explicit tokens: DI keeps working in builds without decorator metadata (esbuild/tsx).
@@ -65,46 +83,71 @@ export class RedisSentinelHealthIndicator {
   ): Promise<HealthIndicatorResult<Key>> {
     const session = this.#health.check(key);
     const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
-    const started = Date.now();
     let client: ManagedRedisClient;
     try {
       client = this.#clients.managed(options.client);
     } catch (err) {
       return session.down({ message: (err as Error).message });
     }
+    if (client.redis.status !== 'ready') {
+      return session.down({ ...this.base(client), message: `not connected (status ${client.redis.status})` });
+    }
+    const checkQuorum = options.checkQuorum === true;
+    // What the answer depends on besides the servers: a reconnect, another node, a failover
+    // started or announced (the watcher's generation) makes a new check, never a reused answer.
+    const fingerprint = [
+      formatAddress(client.address),
+      connectionEpoch(client.redis),
+      client.servingFromMaster,
+      client.failover.generation,
+    ].join(' ');
+    const verdict = await this.#checks.run(
+      `${client.name} ${timeoutMs} ${checkQuorum}`,
+      fingerprint,
+      options.freshnessMs ?? DEFAULT_HEALTH_FRESHNESS_MS,
+      () => this.check(client, checkQuorum, timeoutMs),
+    );
+    if (verdict.status === 'up') return session.up(verdict.data);
+    if (verdict.status === 'degraded') return session.degraded(verdict.data);
+    return session.down(verdict.data);
+  }
+
+  private base(client: ManagedRedisClient): Record<string, unknown> {
     // Standalone clients dial no Sentinel-resolved address: report the configured one.
     const address = formatAddress(client.address ?? this.#options.standalone);
-    const base = { client: client.name, role: client.role, address };
-    if (client.redis.status !== 'ready') {
-      return session.down({ ...base, message: `not connected (status ${client.redis.status})` });
-    }
+    return { client: client.name, role: client.role, address };
+  }
+
+  /** One check, within `timeoutMs` whatever the servers do; never rejects. */
+  private async check(client: ManagedRedisClient, checkQuorum: boolean, timeoutMs: number): Promise<Verdict> {
+    const started = Date.now();
+    const base = this.base(client);
     try {
       const verdict = await withDeadline(
-        this.probe(client, options, timeoutMs),
+        this.probe(client, checkQuorum, timeoutMs),
         timeoutMs,
         `timeout of ${timeoutMs}ms exceeded`,
       );
-      const data = { ...base, ...verdict.data, responseTimeMs: Date.now() - started };
-      if (verdict.status === 'up') return session.up(data);
-      if (verdict.status === 'degraded') return session.degraded(data);
-      return session.down(data);
+      return {
+        status: verdict.status,
+        data: { ...base, ...verdict.data, responseTimeMs: Date.now() - started },
+      };
     } catch (err) {
-      return session.down({ ...base, message: (err as Error).message, responseTimeMs: Date.now() - started });
+      return {
+        status: 'down',
+        data: { ...base, message: (err as Error).message, responseTimeMs: Date.now() - started },
+      };
     }
   }
 
-  private async probe(
-    client: ManagedRedisClient,
-    options: RedisSentinelHealthOptions,
-    timeoutMs: number,
-  ): Promise<Verdict> {
+  private async probe(client: ManagedRedisClient, checkQuorum: boolean, timeoutMs: number): Promise<Verdict> {
     const sentinelMode = this.#options.mode === 'sentinel';
     // Sentinel questions get part of the budget, so a frozen Sentinel yields `degraded`, not a timeout.
     const sentinelBudget = Math.max(50, Math.floor(timeoutMs * 0.6));
     const [node, sentinelMaster, quorum] = await Promise.all([
       this.probeNode(client),
       sentinelMode ? this.askAnySentinel(sentinelBudget) : Promise.resolve(undefined),
-      sentinelMode && options.checkQuorum ? this.checkQuorum(sentinelBudget) : Promise.resolve(undefined),
+      sentinelMode && checkQuorum ? this.checkQuorum(sentinelBudget) : Promise.resolve(undefined),
     ]);
     const data: Record<string, unknown> = {
       ...node.details,
@@ -165,7 +208,11 @@ export class RedisSentinelHealthIndicator {
   private async askAnySentinel(budgetMs: number): Promise<RedisAddress | undefined> {
     const { sentinels } = this.#options;
     try {
-      return await Promise.any(sentinels.map((s) => askMasterAddress(s, this.#options, budgetMs)));
+      return await Promise.any(
+        sentinels.map((s) =>
+          this.sentinelQueries().query(s, budgetMs, (c) => readMasterAddress(c, s, this.#options)),
+        ),
+      );
     } catch {
       return undefined;
     }
@@ -176,7 +223,7 @@ export class RedisSentinelHealthIndicator {
     try {
       await Promise.any(
         sentinels.map((s) =>
-          querySentinel(s, this.#options, budgetMs, (c) => c.call('SENTINEL', 'CKQUORUM', masterName)),
+          this.sentinelQueries().query(s, budgetMs, (c) => c.call('SENTINEL', 'CKQUORUM', masterName)),
         ),
       );
       return { ok: true };
@@ -184,6 +231,11 @@ export class RedisSentinelHealthIndicator {
       const first = err instanceof AggregateError ? (err.errors[0] as Error) : (err as Error);
       return { ok: false, message: first?.message ?? 'no Sentinel answered' };
     }
+  }
+
+  /** The module's persistent Sentinel connections (Sentinel mode only). */
+  private sentinelQueries(): SentinelQueryPool {
+    return this.#clients.sentinelQueries()!;
   }
 }
 

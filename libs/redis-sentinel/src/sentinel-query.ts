@@ -67,17 +67,24 @@ export async function querySentinel<T>(
   }
 }
 
-/** `SENTINEL GET-MASTER-ADDR-BY-NAME`, natMap applied. */
+/** `SENTINEL GET-MASTER-ADDR-BY-NAME` on a short-lived connection, natMap applied. */
 export async function askMasterAddress(
   sentinel: RedisAddress,
   options: ResolvedRedisSentinelOptions,
   timeoutMs: number,
 ): Promise<RedisAddress> {
-  const reply = await querySentinel(sentinel, options, timeoutMs, async (c) => {
-    const address = await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', options.masterName);
-    if (Array.isArray(address) && address.length >= 2) return address as unknown[];
-    throw await unknownMaster(c, sentinel, options.masterName);
-  });
+  return querySentinel(sentinel, options, timeoutMs, (c) => readMasterAddress(c, sentinel, options));
+}
+
+/** `SENTINEL GET-MASTER-ADDR-BY-NAME` on a connection the caller holds, natMap applied. */
+export async function readMasterAddress(
+  client: Redis,
+  sentinel: RedisAddress,
+  options: ResolvedRedisSentinelOptions,
+): Promise<RedisAddress> {
+  const reply = await client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', options.masterName);
+  if (!Array.isArray(reply) || reply.length < 2)
+    throw await unknownMaster(client, sentinel, options.masterName);
   return applyNatMap({ host: String(reply[0]), port: Number(reply[1]) }, options.natMap);
 }
 
@@ -136,7 +143,7 @@ async function unknownMaster(client: Redis, sentinel: RedisAddress, masterName: 
 }
 
 /** ioredis attaches the failed command to an error: for the handshake that is AUTH with the password. */
-function redactCommand(err: Error): Error {
+export function redactCommand(err: Error): Error {
   const command = (err as { command?: { args?: unknown[] } }).command;
   if (Array.isArray(command?.args)) command.args = command.args.map(() => '[redacted]');
   return err;
