@@ -10,14 +10,21 @@
  *
  * Each case runs in its own child process (clean heap, stdout on /dev/null); the fake Loki runs
  * in this process. Flags: `--outage-seconds N` (default 60), `--lines N` (stdout case, default
- * 200000), `--only stdout|burst|outage`.
+ * 200000), `--only stdout|burst|outage`, `--baseline <git ref>` (the "before" row of case 1).
  */
-import { fork } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { execFileSync, fork } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { FakeLoki } from '../fake-loki/fake-loki.js';
 
 type Case =
-  | { kind: 'stdout'; logger: 'bastion' | 'winston' | 'pino'; lines: number }
+  | {
+      kind: 'stdout';
+      logger: 'bastion' | 'bastion-baseline' | 'winston' | 'pino';
+      lines: number;
+      alloc?: boolean;
+      baselineDir?: string;
+    }
   | {
       kind: 'burst';
       logger: 'bastion' | 'bastion-sized' | 'winston-loki';
@@ -32,6 +39,9 @@ const flag = (name: string, fallback: string): string => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
 };
+
+/** The last commit before issue 14's fast path: the "before" row. */
+const BASELINE_REF = 'c289d37';
 
 const SECRET_VALUES = ['s3cr3t-db-password', 'tok_live_1234567890abcdef', 'redis-sentinel-pass'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -49,10 +59,12 @@ async function makeLogger(c: Case): Promise<BenchLogger> {
   const user = { id: 'u-123', plan: 'pro' };
   if (c.logger === 'pino') {
     const { pino } = await import('pino');
-    const logger = pino();
+    // pino's default destination, made explicit to drain it at the end as the others are drained.
+    const dest = pino.destination({ fd: 1, sync: false });
+    const logger = pino(dest);
     return {
       log: (i) => logger.info({ orderId: i, user, context: 'Orders' }, 'order created'),
-      flush: async () => logger.flush(),
+      flush: async () => dest.flushSync(),
       close: async () => {},
     };
   }
@@ -80,7 +92,11 @@ async function makeLogger(c: Case): Promise<BenchLogger> {
       close: async () => loki?.close?.(),
     };
   }
-  const { LokiLogger, runWithLogContext } = await import('@bastion/loki-logger');
+  const { LokiLogger, runWithLogContext } = (await import(
+    c.logger === 'bastion-baseline'
+      ? `${(c as { baselineDir: string }).baselineDir}/index.ts`
+      : '@bastion/loki-logger'
+  )) as typeof import('@bastion/loki-logger');
   const url = 'url' in c ? c.url : undefined;
   const sized = c.logger === 'bastion-sized';
   const logger = new LokiLogger({
@@ -111,19 +127,39 @@ async function makeLogger(c: Case): Promise<BenchLogger> {
     },
     flush: () => logger.flush(60_000),
     close: () => logger.onApplicationShutdown(),
-    stats: () => logger.stats(),
+    stats: () => ({ ...logger.stats(), stdout: logger.stdoutStats?.() }),
   };
 }
+
+/** Lines in a row before yielding to the event loop: a request's worth, as a server writes them. */
+const LINES_PER_TICK = 20;
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 async function child(c: Case): Promise<unknown> {
   const l = await makeLogger(c);
   if (c.kind === 'stdout') {
-    for (let i = 0; i < 20_000; i++) l.log(i); // warm-up
+    for (let i = 0; i < 20_000; i++) {
+      l.log(i); // warm-up
+      if (i % LINES_PER_TICK === LINES_PER_TICK - 1) await tick();
+    }
+    await l.flush();
+    if (c.alloc) return { bytesPerLine: await allocatedPerLine(l, c.lines) };
+    global.gc?.();
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < c.lines; i++) l.log(i);
+    for (let i = 0; i < c.lines; i++) {
+      l.log(i);
+      if (i % LINES_PER_TICK === LINES_PER_TICK - 1) await tick();
+    }
     await l.flush();
     const ns = Number(process.hrtime.bigint() - t0);
-    return { nsPerLine: ns / c.lines, linesPerSec: (c.lines / ns) * 1e9 };
+    global.gc?.();
+    const stdout = (l.stats?.() as { stdout?: { dropped: number } } | undefined)?.stdout;
+    return {
+      nsPerLine: ns / c.lines,
+      linesPerSec: (c.lines / ns) * 1e9,
+      heapAfterGcMiB: process.memoryUsage().heapUsed / 1024 / 1024,
+      dropped: stdout?.dropped ?? 0,
+    };
   }
   if (c.kind === 'burst') {
     const t0 = Date.now();
@@ -158,6 +194,31 @@ async function child(c: Case): Promise<unknown> {
   return { samples, lines: i, heapAfterGcMiB: process.memoryUsage().heapUsed / 1024 / 1024 };
 }
 
+/**
+ * Bytes allocated per line (freed or not), from V8's sampling heap profiler with the objects that
+ * young and old GCs collected included: a sample every 512 bytes allocated.
+ */
+async function allocatedPerLine(l: BenchLogger, lines: number): Promise<number> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  for (let i = 0; i < lines; i++) {
+    l.log(i);
+    if (i % LINES_PER_TICK === LINES_PER_TICK - 1) await tick();
+  }
+  await l.flush();
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  type Node = { selfSize: number; children: Node[] };
+  const sum = (n: Node): number => n.children.reduce((a, c) => a + sum(c), n.selfSize);
+  return sum(profile.head as Node) / lines;
+}
+
 // ------------------------------------------------------------------------------------ parent side
 
 function run(c: Case): Promise<Record<string, unknown>> {
@@ -166,6 +227,11 @@ function run(c: Case): Promise<Record<string, unknown>> {
     const p = fork(import.meta.filename, ['--child', JSON.stringify(c)], {
       stdio: ['ignore', devnull, 'pipe', 'ipc'],
       execArgv: ['--import', 'tsx', '--expose-gc'],
+      // tsx compiles only what a tsconfig includes with its options (decorators): the baseline's own.
+      env:
+        'baselineDir' in c && c.baselineDir
+          ? { ...process.env, TSX_TSCONFIG_PATH: `${c.baselineDir}/../../../tsconfig.json` }
+          : process.env,
     });
     let stderr = '';
     p.stderr!.on('data', (d: Buffer) => {
@@ -184,26 +250,92 @@ const MiB = 1024 * 1024;
 const fmt = (n: number, d = 0): string =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-async function benchStdout(lines: number): Promise<void> {
-  console.log(`\n## 1. stdout throughput (${fmt(lines)} lines after 20 000 warm-up, stdout → /dev/null)\n`);
-  console.log('| logger | lines/s | ns/line |\n|---|---:|---:|');
-  const rows: Array<[string, number, number]> = [];
-  for (const logger of ['winston', 'bastion', 'pino'] as const) {
-    const best = { nsPerLine: Infinity, linesPerSec: 0 };
+/**
+ * The lib's source at `ref` (the code before issue 14's fast path by default), extracted under
+ * .bench-baseline/ (ignored by git) so that its imports resolve to this checkout's packages.
+ */
+function baselineSource(ref: string): string | { error: string } {
+  const dir = fileURLToPath(new URL(`../../.bench-baseline/${ref}`, import.meta.url));
+  const src = `${dir}/libs/loki-logger/src`;
+  if (existsSync(`${src}/index.ts`)) return src;
+  try {
+    mkdirSync(dir, { recursive: true });
+    execFileSync('sh', ['-c', `git archive ${ref} libs/loki-logger/src | tar -x -C ${dir}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    writeFileSync(
+      `${dir}/tsconfig.json`,
+      JSON.stringify({
+        extends: '../../tsconfig.json',
+        include: ['libs/*/src/**/*.ts', '../../test/**/*.ts'],
+      }),
+    );
+    return src;
+  } catch (err) {
+    return { error: String((err as { stderr?: Buffer }).stderr ?? err).trim() };
+  }
+}
+
+async function benchStdout(lines: number, baselineRef: string): Promise<void> {
+  console.log(
+    `\n## 1. stdout throughput (${fmt(lines)} lines after 20 000 warm-up, ${fmt(LINES_PER_TICK)} lines per event-loop turn, stdout → /dev/null, drained at the end)\n`,
+  );
+  console.log(
+    '| logger | lines/s | ns/line | vs pino | allocated per line | heap after the run (after GC) |\n|---|---:|---:|---:|---:|---:|',
+  );
+  const baseline = baselineSource(baselineRef);
+  const loggers = ['winston', 'bastion-baseline', 'bastion', 'pino'] as const;
+  const rows: Array<{
+    logger: string;
+    linesPerSec: number;
+    nsPerLine: number;
+    heap: number;
+    alloc: number;
+    dropped: number;
+  }> = [];
+  for (const logger of loggers) {
+    if (logger === 'bastion-baseline' && typeof baseline !== 'string') continue;
+    const baselineDir = logger === 'bastion-baseline' && typeof baseline === 'string' ? baseline : undefined;
+    const best = { nsPerLine: Infinity, linesPerSec: 0, heapAfterGcMiB: 0, dropped: 0 };
     for (let round = 0; round < 3; round++) {
-      const r = (await run({ kind: 'stdout', logger, lines })) as unknown as typeof best;
+      const r = (await run({ kind: 'stdout', logger, lines, baselineDir })) as unknown as typeof best;
       if (r.nsPerLine < best.nsPerLine) Object.assign(best, r);
     }
-    rows.push([logger, best.linesPerSec, best.nsPerLine]);
+    const { bytesPerLine } = (await run({
+      kind: 'stdout',
+      logger,
+      lines: 50_000,
+      alloc: true,
+      baselineDir,
+    })) as {
+      bytesPerLine: number;
+    };
+    rows.push({
+      logger,
+      linesPerSec: best.linesPerSec,
+      nsPerLine: best.nsPerLine,
+      heap: best.heapAfterGcMiB,
+      alloc: bytesPerLine,
+      dropped: best.dropped,
+    });
   }
-  const names = {
+  const names: Record<(typeof loggers)[number], string> = {
     winston: 'winston 3 `format.json()` (Stream transport)',
+    'bastion-baseline': `@bastion/loki-logger before the fast path (${baselineRef}), context + redaction`,
     bastion: '@bastion/loki-logger (context + redaction, 3 secrets)',
     pino: 'pino 10 (default destination)',
   };
-  for (const [name, lps, ns] of rows)
-    console.log(`| ${names[name as keyof typeof names]} | ${fmt(lps)} | ${fmt(ns)} |`);
-  console.log('\n(best of 3 runs each)');
+  const pino = rows.find((r) => r.logger === 'pino')!.linesPerSec;
+  for (const r of rows)
+    console.log(
+      `| ${names[r.logger as (typeof loggers)[number]]} | ${fmt(r.linesPerSec)} | ${fmt(r.nsPerLine)} | ${fmt(r.linesPerSec / pino, 2)}x | ${fmt(r.alloc)} B | ${fmt(r.heap, 1)} MiB |`,
+    );
+  const ours = rows.find((r) => r.logger === 'bastion')!;
+  const winston = rows.find((r) => r.logger === 'winston')!.linesPerSec;
+  console.log(
+    `\n(best of 3 runs each; allocation from a separate 50 000-line run under V8's sampling heap profiler)\n@bastion/loki-logger: ${fmt(ours.linesPerSec / pino, 2)}x pino, ${fmt(ours.linesPerSec / winston, 2)}x winston; lines dropped by its stdout buffer: ${fmt(ours.dropped)}`,
+  );
+  if (typeof baseline !== 'string') console.log(`(baseline row skipped: ${baseline.error})`);
 }
 
 async function benchBurst(): Promise<void> {
@@ -292,7 +424,8 @@ async function main(): Promise<void> {
   }
   const only = flag('only', 'all');
   console.log(`# bench:logger — Node ${process.version}, ${new Date().toISOString()}`);
-  if (only === 'all' || only === 'stdout') await benchStdout(Number(flag('lines', '200000')));
+  if (only === 'all' || only === 'stdout')
+    await benchStdout(Number(flag('lines', '200000')), flag('baseline', BASELINE_REF));
   if (only === 'all' || only === 'burst') await benchBurst();
   if (only === 'all' || only === 'outage') await benchOutage(Number(flag('outage-seconds', '60')));
 }

@@ -11,6 +11,7 @@ import type {
 } from './loki-logger-options.interface.js';
 import { LokiLoggerConfigError } from './loki-logger.errors.js';
 import { DEFAULT_REDACT_KEYS } from './secret-redactor.js';
+import { DEFAULT_STDOUT_BUFFER_BYTES } from './stdout-destination.js';
 
 /** Identity of the logger, for the `service_name` and `env` labels. */
 export interface LokiTransportIdentity {
@@ -67,6 +68,7 @@ export interface ResolvedLokiLoggerOptions {
   readonly format: LokiLoggerFormat;
   readonly colors: boolean;
   readonly stream: Writable;
+  readonly stdoutBufferBytes: number;
   readonly redactKeys: readonly string[];
   readonly redactValues: readonly string[];
   readonly minRedactLength: number;
@@ -163,6 +165,17 @@ function positiveInteger(example: number) {
   );
 }
 
+function nonNegativeInteger(example: number) {
+  const message = (i: v.BaseIssue<unknown>) =>
+    `must be an integer of 0 or more (got ${got(i)}); e.g. ${example}, or leave it unset for that default`;
+  return v.optional(
+    v.pipe(
+      v.number(message),
+      v.check((n) => Number.isInteger(n) && n >= 0, message),
+    ),
+  );
+}
+
 const shippingSchema = v.looseObject(
   {
     url: v.custom<string>(
@@ -234,6 +247,7 @@ const optionsSchema = v.looseObject(
     ),
     colors: boolean('false'),
     stream: writable('process.stdout'),
+    stdoutBufferBytes: nonNegativeInteger(DEFAULT_STDOUT_BUFFER_BYTES),
     redactKeys: stringList('"password"'),
     redactValues: stringList('"a-literal-to-mask"'),
     minRedactLength: positiveInteger(4),
@@ -488,6 +502,7 @@ export function resolveLokiLoggerOptions(
     format: given.format ?? (process.env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json'),
     colors: given.colors ?? (!process.env.NO_COLOR && (stream as { isTTY?: boolean }).isTTY === true),
     stream,
+    stdoutBufferBytes: given.stdoutBufferBytes ?? DEFAULT_STDOUT_BUFFER_BYTES,
     redactKeys: Object.freeze([...(given.redactKeys ?? DEFAULT_REDACT_KEYS)]),
     redactValues: Object.freeze([...(given.redactValues ?? [])]),
     minRedactLength: given.minRedactLength ?? 4,

@@ -20,6 +20,7 @@ import { isNestAppLogger, nestBootLinesUnbuffered, nestConsolePrinted } from './
 import { PrettyLineRenderer } from './pretty-line.js';
 import { SECRET_REDACTION_SOURCE, type SecretRedactionSource } from './secret-redaction-source.js';
 import { SecretRedactor } from './secret-redactor.js';
+import { lineDestination, type StdoutStats } from './stdout-destination.js';
 import { StdoutTransport } from './stdout.transport.js';
 
 const NEST_TO_WINSTON: Record<LogLevel, LokiLogLevel> = {
@@ -30,6 +31,15 @@ const NEST_TO_WINSTON: Record<LogLevel, LokiLogLevel> = {
   debug: 'debug',
   verbose: 'verbose',
 };
+
+/** How long `flush()` and shutdown wait, at most, for stdout to take the buffered lines. */
+const STDOUT_FLUSH_TIMEOUT_MS = 5000;
+
+const noop = (): void => {};
+
+/** A transport without its own level or `silent`: it writes every line the logger passes. */
+const plain = (t: { level?: string; silent?: boolean }): boolean =>
+  t.level === undefined && t.silent !== true;
 
 // Nest's own test for "this string is a stack trace" (ConsoleLogger.isStackFormat).
 const STACK_FORMAT = /^(.)+\n\s+at .+:\d+:\d+/;
@@ -49,6 +59,8 @@ export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShu
   private readonly service: string;
   private readonly env: string;
   private readonly unsubscribe: (() => void) | undefined;
+  private readonly format: LogLineFormat;
+  private readonly stdout: StdoutTransport;
   private maxLevel: number;
   /** No registry was injected and the app did not opt out: warn once at init. */
   private warnNoRedactionSource: boolean;
@@ -83,17 +95,16 @@ export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShu
       // Rebuild the matcher only when the registry changes, never per line.
       this.unsubscribe = redactionSource.subscribe(refresh);
     }
-    const stream = resolved.stream;
     const pretty =
       resolved.format === 'pretty' ? new PrettyLineRenderer(this.redactor, resolved.colors) : undefined;
+    this.stdout = new StdoutTransport(lineDestination(resolved.stream, resolved.stdoutBufferBytes), pretty);
     this.loki = resolved.loki ? new LokiTransport(resolved.loki, { service, env }) : undefined;
+    this.format = new LogLineFormat(service, env, this.redactor);
     this.winston = createLogger({
       levels: { ...LOKI_LOG_LEVELS },
       level,
-      format: new LogLineFormat(service, env, this.redactor),
-      transports: this.loki
-        ? [new StdoutTransport(stream, pretty), this.loki]
-        : [new StdoutTransport(stream, pretty)],
+      format: this.format,
+      transports: this.loki ? [this.stdout, this.loki] : [this.stdout],
       exitOnError: false,
     });
     this.maxLevel = LOKI_LOG_LEVELS[level];
@@ -170,19 +181,31 @@ export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShu
     return this.loki?.stats();
   }
 
+  /** Counters of the stdout destination: bytes waiting for stdout, lines dropped while it was stuck. */
+  stdoutStats(): StdoutStats {
+    return this.stdout.destination.stats();
+  }
+
   /** @deprecated Use `stats()` (the same counters). */
   lokiStats(): LokiShipperStats | undefined {
     return this.stats();
   }
 
-  /** Sends what the Loki shipper holds; `true` when everything left in time. */
-  flush(timeoutMs?: number): Promise<boolean> {
-    return this.loki ? this.loki.flush(timeoutMs) : Promise.resolve(true);
+  /**
+   * Writes out what stdout's buffer and the Loki shipper hold; `true` when everything left in time.
+   * Default timeout: the shipper's `shutdownTimeoutMs` for Loki, 5000 ms for stdout.
+   */
+  async flush(timeoutMs?: number): Promise<boolean> {
+    const [stdout, loki] = await Promise.all([
+      this.stdout.destination.flush(timeoutMs ?? STDOUT_FLUSH_TIMEOUT_MS),
+      this.loki ? this.loki.flush(timeoutMs) : true,
+    ]);
+    return stdout && loki;
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
-    await this.loki?.shutdown();
+    await Promise.all([this.loki?.shutdown(), this.stdout.destination.flush(STDOUT_FLUSH_TIMEOUT_MS)]);
   }
 
   /**
@@ -216,30 +239,56 @@ export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShu
     } else {
       text = String(message);
     }
+    // `meta` is copied before the first change: the caller's object is never mutated.
     let owned = meta !== undefined;
-    const own = (): Record<string, unknown> => {
-      // Never mutate the caller's object.
+    for (let i = 0; i < end; i++) {
+      const p = params[i];
+      if (p === undefined) continue;
+      const isObject = p !== null && typeof p === 'object';
+      if (isObject && !(p instanceof Error) && meta === undefined) {
+        meta = p as Record<string, unknown>;
+        continue;
+      }
       if (!owned) {
         meta = { ...meta };
         owned = true;
       }
-      return meta!;
-    };
-    for (let i = 0; i < end; i++) {
-      const p = params[i];
-      if (p instanceof Error) {
-        own().error ??= p;
-      } else if (typeof p === 'string' && STACK_FORMAT.test(p)) {
-        own().error ??= { stack: p };
-      } else if (p !== null && typeof p === 'object') {
-        if (meta === undefined) meta = p as Record<string, unknown>;
-        else Object.assign(own(), p);
-      } else if (p !== undefined) {
-        const m = own();
-        ((m.params ??= []) as unknown[]).push(p);
-      }
+      const m = meta!;
+      if (p instanceof Error) m.error ??= p;
+      else if (typeof p === 'string' && STACK_FORMAT.test(p)) m.error ??= { stack: p };
+      else if (isObject) Object.assign(m, p);
+      else ((m.params ??= []) as unknown[]).push(p);
     }
-    this.winston.log({ level, message: text, context, [LINE_META]: meta });
+    const info = { level, message: text, context, [LINE_META]: meta };
+    if (this.direct(level)) {
+      this.format.transform(info);
+      this.stdout.writeLine(info);
+      this.loki?.log(info, noop);
+    } else {
+      this.winston.log(info);
+    }
+  }
+
+  /**
+   * Whether a line may skip winston's stream pipeline (a Transform piped into each transport, which
+   * costs about as much as building the line): only while the winston logger is as this class made
+   * it. A transport added with `logger.winston.add()`, a `data` listener, another format, `silent`
+   * or a level set on a transport sends lines through winston again, so its API keeps working.
+   */
+  private direct(level: LokiLogLevel): boolean {
+    const w = this.winston;
+    if (w.silent || w.format !== this.format || LOKI_LOG_LEVELS[level] > (w.levels[w.level] ?? -1))
+      return false;
+    const own = this.loki ? 2 : 1;
+    // Each pipe to a transport is a `data` listener: the count covers added transports and listeners.
+    if (w.listenerCount('data') !== own) return false;
+    const transports = w.transports;
+    return (
+      transports[0] === this.stdout &&
+      transports[own - 1] === (this.loki ?? this.stdout) &&
+      plain(this.stdout) &&
+      (this.loki === undefined || plain(this.loki))
+    );
   }
 
   /** First line after `app.useLogger(this)`: Nest's boot lines were printed as coloured text. */

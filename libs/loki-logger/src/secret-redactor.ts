@@ -8,6 +8,9 @@ export const DEFAULT_REDACT_KEYS: readonly string[] = [
   'apiKey',
 ];
 
+/** Keys whose verdict `isSensitiveKey()` remembers, at most. */
+const KEY_VERDICTS_MAX = 1024;
+
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -18,6 +21,7 @@ export class SecretRedactor {
   private readonly keyPattern: RegExp | undefined;
   private readonly inlinePattern: RegExp | undefined;
   private readonly jsonCensor: string;
+  private readonly keyVerdicts = new Map<string, boolean>();
   // #private: `util.inspect()` of the logger must never print the secrets these matchers hold.
   #valuePattern: RegExp | undefined;
   /** The forms to look for, when few: `indexOf` scans beat a regex alternation there. */
@@ -66,7 +70,15 @@ export class SecretRedactor {
 
   /** True when a metadata key names a secret. */
   isSensitiveKey(key: string): boolean {
-    return this.keyPattern !== undefined && this.keyPattern.test(key);
+    if (this.keyPattern === undefined) return false;
+    // Lines repeat the same few keys: a lookup costs less than the regex. Bounded: keys can be data.
+    let sensitive = this.keyVerdicts.get(key);
+    if (sensitive === undefined) {
+      sensitive = this.keyPattern.test(key);
+      if (this.keyVerdicts.size >= KEY_VERDICTS_MAX) this.keyVerdicts.clear();
+      this.keyVerdicts.set(key, sensitive);
+    }
+    return sensitive;
   }
 
   /** Masks `key=value` pairs in free text (messages, error messages, stacks, string metadata). */
