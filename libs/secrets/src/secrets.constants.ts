@@ -16,6 +16,9 @@ export const DEFAULT_ROTATION_DEBOUNCE_MS = 100;
 /** Deadline of one health probe: well under the 1 s default `timeoutSeconds` of a Kubernetes probe. */
 export const DEFAULT_HEALTH_TIMEOUT_MS = 500;
 
+/** How long a health probe's read of the files is reused: not at all (see `SecretsHealthOptions.freshnessMs`). */
+export const DEFAULT_HEALTH_FRESHNESS_MS = 0;
+
 /** Token of the options as given to `forRoot()` / returned by the `forRootAsync()` factory. */
 export const SECRETS_MODULE_OPTIONS = 'BASTION_SECRETS_MODULE_OPTIONS';
 
