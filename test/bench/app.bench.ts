@@ -2,7 +2,12 @@
  * `npm run bench:app`: throughput and latency of the built sample app on loopback against a real
  * Sentinel topology, steady state side by side with a run through a master SIGKILL.
  *
- * Flags: --concurrency N (default 16), --seconds N (per steady-state endpoint, default 5).
+ * The first row is the baseline of `GET /health/ready`: the same built app, run first and alone,
+ * on `@bastion/redis-sentinel` as of `--baseline-ref` (default c289d37, the last commit whose
+ * health indicator opened new Sentinel connections per call; built once into node_modules/.cache).
+ *
+ * Flags: --concurrency N (default 16), --seconds N (per steady-state endpoint, default 5),
+ * --baseline-ref REF (a commit; "none" skips the baseline row).
  * The load generator runs in this process on the same 2-core machine as the app and Redis, so
  * absolute numbers are conservative; compare columns, not machines.
  */
@@ -10,9 +15,14 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { RedisTopology } from '@bastion/redis-topology';
 import { AppProcess, secretsDir } from '../sample-app/app-process.js';
+import { redisSentinelAt } from './redis-sentinel-baseline.js';
 
 const { values } = parseArgs({
-  options: { concurrency: { type: 'string', default: '16' }, seconds: { type: 'string', default: '5' } },
+  options: {
+    concurrency: { type: 'string', default: '16' },
+    seconds: { type: 'string', default: '5' },
+    'baseline-ref': { type: 'string', default: 'c289d37' },
+  },
 });
 const CONCURRENCY = Number(values.concurrency);
 const SECONDS = Number(values.seconds);
@@ -97,43 +107,66 @@ const row = (name: string, s: Stats) =>
     String(s.errors).padStart(7),
   ].join(' ');
 
+const baselineRef = values['baseline-ref'];
+// Built before the topology starts: the build (about 15 s, once) must not run beside a row.
+const baseline =
+  baselineRef === 'none' ? { skipped: 'skipped (--baseline-ref none)' } : redisSentinelAt(baselineRef);
+
 const PASSWORD = 'bench-app-redis-pw';
 const topo = await RedisTopology.start({ password: PASSWORD, downAfterMs: 1000 });
 const secrets = secretsDir({ redis_password: PASSWORD });
-const app = await AppProcess.spawn({
+const env = {
   REDIS_SENTINELS: topo.sentinelList,
   SECRETS_DIR: secrets.dir,
   LOG_LEVEL: 'warn',
-});
+};
+let app: AppProcess | undefined;
 try {
-  await app.ready();
-  await request(app.port, 'PUT', '/cache/bench', JSON.stringify({ value: 'x'.repeat(100) }));
+  const header = [
+    'endpoint'.padEnd(40),
+    'req/s'.padStart(8),
+    'p50 ms'.padStart(9),
+    'p99 ms'.padStart(9),
+    'max ms'.padStart(9),
+    'errors'.padStart(7),
+  ].join(' ');
+  console.log(`sample app on loopback, concurrency ${CONCURRENCY}, ${SECONDS} s per steady-state run`);
+  console.log(header);
+  if ('nodeArgs' in baseline) {
+    // Alone: the app under test is not started yet.
+    const old = await AppProcess.spawn(env, { nodeArgs: baseline.nodeArgs });
+    try {
+      await old.ready();
+      const end = Date.now() + SECONDS * 1000;
+      const stats = await load(old.port, 'GET', '/health/ready', undefined, 200, () => Date.now() >= end);
+      console.log(row(`GET /health/ready  steady, ${baseline.commit.slice(0, 7)}`, stats));
+    } finally {
+      await old.stop();
+    }
+  } else {
+    console.log(`GET /health/ready baseline: ${baseline.skipped}`);
+  }
+  const current = await AppProcess.spawn(env);
+  app = current;
+  await current.ready();
+  await request(current.port, 'PUT', '/cache/bench', JSON.stringify({ value: 'x'.repeat(100) }));
   const endpoints: Array<[string, string, string, string | undefined, number]> = [
     ['GET /health/ready', 'GET', '/health/ready', undefined, 200],
     ['GET /cache/:key', 'GET', '/cache/bench', undefined, 200],
     ['POST /jobs (durable, WAIT 1)', 'POST', '/jobs', JSON.stringify({ payload: { n: 1 } }), 202],
   ];
-  console.log(`sample app on loopback, concurrency ${CONCURRENCY}, ${SECONDS} s per steady-state run`);
-  console.log(
-    [
-      'endpoint'.padEnd(40),
-      'req/s'.padStart(8),
-      'p50 ms'.padStart(9),
-      'p99 ms'.padStart(9),
-      'max ms'.padStart(9),
-      'errors'.padStart(7),
-    ].join(' '),
-  );
   const steady: Record<string, Stats> = {};
   for (const [name, method, path, body, ok] of endpoints) {
     const end = Date.now() + SECONDS * 1000;
-    steady[name] = await load(app.port, method, path, body, ok, () => Date.now() >= end);
+    steady[name] = await load(current.port, method, path, body, ok, () => Date.now() >= end);
     console.log(row(`${name}  steady`, steady[name]));
   }
   // Through a failover: the same three endpoints at once while the master is SIGKILLed.
   let stopAt = Number.POSITIVE_INFINITY;
   const done = () => Date.now() >= stopAt;
-  const runs = endpoints.map(([, method, path, body, ok]) => load(app.port, method, path, body, ok, done));
+  const runs = endpoints.map(([, method, path, body, ok]) =>
+    load(current.port, method, path, body, ok, done),
+  );
   await new Promise((r) => setTimeout(r, 1000));
   const oldPort = topo.master.port;
   const killedAt = Date.now();
@@ -148,7 +181,7 @@ try {
       ' "errors" in the SIGKILL rows are non-2xx answers (503 while no master) and failed requests; "max ms" is the longest stall.',
   );
 } finally {
-  await app.stop();
+  await app?.stop();
   await topo.teardown();
   secrets.remove();
   agent.destroy();

@@ -54,11 +54,17 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Spawns the app; does not wait for it (see `ready()`). */
-  static async spawn(env: Record<string, string | undefined>): Promise<AppProcess> {
+  /**
+   * Spawns the app; does not wait for it (see `ready()`). `nodeArgs` go before the entry point
+   * (e.g. `--import` of resolve hooks: the benchmark's baseline runs the app on an older lib).
+   */
+  static async spawn(
+    env: Record<string, string | undefined>,
+    opts: { nodeArgs?: readonly string[] } = {},
+  ): Promise<AppProcess> {
     assertAppBuilt();
     const port = await freePort();
-    const child = spawn(process.execPath, [APP_MAIN], {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), APP_MAIN], {
       cwd: repo,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {

@@ -73,13 +73,16 @@ async function bootstrap(): Promise<void> {
     cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 86_400_000 },
   });
   // A session store that cannot reach Redis (failover) is a retryable 503, not express's 500 page.
-  app.use((req: Request, res: Response, next: NextFunction) =>
-    sessions(req, res, (err?: unknown) => {
+  // The probes (/health/live, /health/ready) skip it: they read no session, and express-session
+  // would make (and drop) a random session id for each probe without a cookie.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path.startsWith('/health/')) return next();
+    return sessions(req, res, (err?: unknown) => {
       if (err === undefined) return next();
       res.setHeader('Retry-After', '1');
       res.status(503).json(REDIS_UNAVAILABLE_BODY);
-    }),
-  );
+    });
+  });
 
   // Socket.IO (the notifications gateway) with the Redis adapter on copies of the module's client:
   // set before init(), which creates the gateways' server.

@@ -26,13 +26,16 @@ export class HealthController {
    * but only as degraded when down: logs still reach stdout, so Loki must not take the app out.
    * Each indicator answers within its own 500 ms deadline (the default of all three libs) and
    * Terminus runs them concurrently, so this answers within 1 s, a Kubernetes probe's default timeout.
+   * Concurrent probes share the Redis and secrets checks in flight, and reuse an answer for 250 ms
+   * (Redis: until a reconnect or a failover): load balancers may probe every instance many times a
+   * second, and a probe must stay cheaper than the requests it guards.
    */
   @Get('ready')
   @HealthCheck()
   ready() {
     const checks: HealthIndicatorFunction[] = [
-      () => this.redis.isHealthy('redis', { timeoutMs: 500 }),
-      () => this.secrets.isHealthy('secrets'),
+      () => this.redis.isHealthy('redis', { timeoutMs: 500, freshnessMs: 250 }),
+      () => this.secrets.isHealthy('secrets', { freshnessMs: 250 }),
     ];
     if (this.config.lokiUrl) checks.push(() => this.loki.isHealthy('loki'));
     return this.health.check(checks);
