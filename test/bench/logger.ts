@@ -145,6 +145,7 @@ async function child(c: Case): Promise<unknown> {
     await l.flush();
     if (c.alloc) return { bytesPerLine: await allocatedPerLine(l, c.lines) };
     global.gc?.();
+    const heapBeforeMiB = process.memoryUsage().heapUsed / 1024 / 1024;
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < c.lines; i++) {
       l.log(i);
@@ -158,6 +159,7 @@ async function child(c: Case): Promise<unknown> {
       nsPerLine: ns / c.lines,
       linesPerSec: (c.lines / ns) * 1e9,
       heapAfterGcMiB: process.memoryUsage().heapUsed / 1024 / 1024,
+      heapBeforeMiB,
       dropped: stdout?.dropped ?? 0,
     };
   }
@@ -281,7 +283,7 @@ async function benchStdout(lines: number, baselineRef: string): Promise<void> {
     `\n## 1. stdout throughput (${fmt(lines)} lines after 20 000 warm-up, ${fmt(LINES_PER_TICK)} lines per event-loop turn, stdout → /dev/null, drained at the end)\n`,
   );
   console.log(
-    '| logger | lines/s | ns/line | vs pino | allocated per line | heap after the run (after GC) |\n|---|---:|---:|---:|---:|---:|',
+    '| logger | lines/s | ns/line | vs pino | allocated per line | heap after the run, after GC (before it) |\n|---|---:|---:|---:|---:|---:|',
   );
   const baseline = baselineSource(baselineRef);
   const loggers = ['winston', 'bastion-baseline', 'bastion', 'pino'] as const;
@@ -290,13 +292,14 @@ async function benchStdout(lines: number, baselineRef: string): Promise<void> {
     linesPerSec: number;
     nsPerLine: number;
     heap: number;
+    heapBefore: number;
     alloc: number;
     dropped: number;
   }> = [];
   for (const logger of loggers) {
     if (logger === 'bastion-baseline' && typeof baseline !== 'string') continue;
     const baselineDir = logger === 'bastion-baseline' && typeof baseline === 'string' ? baseline : undefined;
-    const best = { nsPerLine: Infinity, linesPerSec: 0, heapAfterGcMiB: 0, dropped: 0 };
+    const best = { nsPerLine: Infinity, linesPerSec: 0, heapAfterGcMiB: 0, heapBeforeMiB: 0, dropped: 0 };
     for (let round = 0; round < 3; round++) {
       const r = (await run({ kind: 'stdout', logger, lines, baselineDir })) as unknown as typeof best;
       if (r.nsPerLine < best.nsPerLine) Object.assign(best, r);
@@ -315,6 +318,7 @@ async function benchStdout(lines: number, baselineRef: string): Promise<void> {
       linesPerSec: best.linesPerSec,
       nsPerLine: best.nsPerLine,
       heap: best.heapAfterGcMiB,
+      heapBefore: best.heapBeforeMiB,
       alloc: bytesPerLine,
       dropped: best.dropped,
     });
@@ -328,7 +332,7 @@ async function benchStdout(lines: number, baselineRef: string): Promise<void> {
   const pino = rows.find((r) => r.logger === 'pino')!.linesPerSec;
   for (const r of rows)
     console.log(
-      `| ${names[r.logger as (typeof loggers)[number]]} | ${fmt(r.linesPerSec)} | ${fmt(r.nsPerLine)} | ${fmt(r.linesPerSec / pino, 2)}x | ${fmt(r.alloc)} B | ${fmt(r.heap, 1)} MiB |`,
+      `| ${names[r.logger as (typeof loggers)[number]]} | ${fmt(r.linesPerSec)} | ${fmt(r.nsPerLine)} | ${fmt(r.linesPerSec / pino, 2)}x | ${fmt(r.alloc)} B | ${fmt(r.heap, 1)} MiB (${fmt(r.heapBefore, 1)} MiB) |`,
     );
   const ours = rows.find((r) => r.logger === 'bastion')!;
   const winston = rows.find((r) => r.logger === 'winston')!.linesPerSec;

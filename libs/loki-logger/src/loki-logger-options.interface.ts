@@ -139,12 +139,13 @@ export interface LokiLoggerModuleOptions {
   readonly stream?: Writable;
   /**
    * Bytes of log lines held while stdout is slow, when lines go to `process.stdout`. Default
-   * `16777216` (16 MiB). Lines are written as pino writes them (sonic-boom): appended to one buffer
-   * and written asynchronously in chunks, so a line costs no system call and a stdout that blocks
-   * (a full pipe, a stalled log driver) never blocks the app. Past this many bytes, lines are
-   * dropped and counted (`stdoutStats().dropped`, a line on stderr at most once a minute) rather
-   * than let memory grow. The buffer is written out synchronously when the process exits. `0`
-   * writes each line synchronously through `process.stdout` instead (it blocks while stdout does).
+   * `16777216` (16 MiB). The lines of one event-loop turn are written together, asynchronously, so
+   * a line costs no system call and a stdout that blocks (a full pipe, a stalled log driver) never
+   * blocks the app. Past this many bytes, lines are dropped and counted (`stdoutStats().dropped`,
+   * a line on stderr at most once a minute) rather than let memory grow. What is left is written
+   * synchronously when the process exits, unless stdout took nothing for a second (exit would
+   * hang). `0` writes each line synchronously through `process.stdout` instead (it blocks while
+   * stdout does).
    */
   readonly stdoutBufferBytes?: number;
   /**

@@ -1,10 +1,5 @@
+import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import sonicBoom from 'sonic-boom';
-
-// sonic-boom is CommonJS (`module.exports = SonicBoom`); its types declare an ES default export,
-// which Node's ESM loader does not give: the module object is the class itself.
-const SonicBoom = sonicBoom as unknown as typeof sonicBoom.SonicBoom;
-type SonicBoom = sonicBoom.SonicBoom;
 
 /** Where finished lines go: `write()` takes one or more whole lines and never waits. */
 export interface LineDestination {
@@ -31,71 +26,48 @@ export interface StdoutStats {
 /** Default of `stdoutBufferBytes`. */
 export const DEFAULT_STDOUT_BUFFER_BYTES = 16 * 1024 * 1024;
 
-/** Characters collected in one event-loop turn before they are handed to sonic-boom anyway. */
+/** Characters collected in one event-loop turn before they are written anyway. */
 const TURN_BATCH_CHARS = 64 * 1024;
+/** Wait before trying again when stdout is full (EAGAIN). */
+const FULL_RETRY_MS = 20;
+/** At exit, how long a full stdout is waited for before the rest is given up. */
+const EXIT_FLUSH_MS = 1000;
 
 /**
- * The process's stdout, written as pino writes it (sonic-boom, asynchronous `fs.write`), so a line
- * costs no system call and a stdout that blocks (a full pipe, a stalled log driver) never blocks
- * the event loop. The lines of one event-loop turn are joined and handed to sonic-boom once, at the
- * end of the turn: sonic-boom measures its pending chunk on every write, which cost more than
- * building the line when each line was a write. What is left is written synchronously when the
- * process exits. One per process: every logger writes through it, so lines keep their order.
+ * The process's stdout, written in batches: the lines of one event-loop turn are joined and written
+ * with one system call at the end of the turn, so a line costs no system call of its own. A pipe or
+ * socket on stdout is non-blocking (Node opens it so), so a stdout that blocks (a full pipe, a
+ * stalled log driver) never blocks the event loop: the write returns EAGAIN, lines wait, up to
+ * `maxBytes`, and are then dropped and counted. What is left is written when the process exits,
+ * within a second. One per process: every logger writes through it, so lines keep their order.
+ *
+ * Not sonic-boom (pino's destination), which was tried first: its `flushSync()` at exit retries any
+ * write error forever (a process whose stdout reader is gone never exits: EPIPE), its `fs.write` in
+ * the thread pool leaves a chunk that is neither written nor safe to write again at exit, and it
+ * measures its whole pending chunk on every write.
  */
 class SharedStdout {
-  readonly boom: SonicBoom;
   /** The largest `stdoutBufferBytes` any logger asked for: the buffer is shared. */
   maxBytes: number;
   dropped = 0;
+  private readonly fd: number;
   private broken = false;
   private reportedAt = 0;
+  /** This turn's lines. */
   private turn: string[] = [];
   private turnChars = 0;
   private scheduled = false;
-  /** Lines in the batch being handed to sonic-boom: what a `drop` event drops. */
-  private handing = 0;
-  private handingBytes = 0;
-  /** Bytes handed to sonic-boom and not written yet. */
-  private handed = 0;
+  /** Bytes stdout did not take yet (a full pipe), oldest first, with their line counts. */
+  private waiting: Array<{ buf: Buffer; lines: number }> = [];
+  private waitingBytes = 0;
+  private retry: NodeJS.Timeout | undefined;
+  private drainWaiters: Array<() => void> = [];
 
   constructor(maxBytes: number) {
     this.maxBytes = maxBytes;
-    // sonic-boom checks `maxLength` itself; `drop` is how it reports a line it refused.
-    this.boom = new SonicBoom({ fd: process.stdout.fd ?? 1, sync: false, maxLength: maxBytes });
-    this.boom.on('write', (n: number) => {
-      this.handed -= n;
-    });
-    this.boom.on('drop', () => {
-      this.dropped += this.handing;
-      this.handed -= this.handingBytes;
-      this.report(
-        `stdout took no log lines while ${this.maxBytes} bytes were waiting: ${this.dropped} line(s) dropped so far`,
-      );
-    });
-    this.boom.on('error', (err: NodeJS.ErrnoException) => {
-      // EPIPE: the reader is gone (pino does the same); later lines are dropped, not thrown.
-      if (!this.broken)
-        this.report(`stdout write failed (${err.code ?? err.message}); later lines are dropped`);
-      this.broken = true;
-    });
-    // Whatever is buffered reaches stdout before the process ends, even on process.exit().
-    process.once('exit', () => {
-      if (this.broken) return;
-      try {
-        this.handOver();
-        this.boom.flushSync();
-      } catch {
-        // Nothing is left to report to: stderr may be gone as well.
-      }
-    });
-  }
-
-  /** On stderr, at most once a minute: a stuck stdout must not turn into a flood elsewhere. */
-  private report(text: string): void {
-    const now = Date.now();
-    if (now - this.reportedAt < 60_000) return;
-    this.reportedAt = now;
-    process.stderr.write(`[@bastion/loki-logger] ${text}\n`);
+    // Reading `process.stdout` opens it: a pipe or socket is then non-blocking.
+    this.fd = process.stdout.fd ?? 1;
+    process.once('exit', () => this.flushAtExit());
   }
 
   write(chunk: string): void {
@@ -105,8 +77,8 @@ class SharedStdout {
     }
     this.turn.push(chunk);
     this.turnChars += chunk.length;
-    // A long synchronous burst is handed over in parts, so `maxLength` bounds it as well.
-    if (this.turnChars >= TURN_BATCH_CHARS) this.handOver();
+    // A long synchronous burst is written in parts, so `maxBytes` bounds it as well.
+    if (this.turnChars >= TURN_BATCH_CHARS) this.endTurn();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.endOfTurn);
@@ -115,44 +87,113 @@ class SharedStdout {
 
   private readonly endOfTurn = (): void => {
     this.scheduled = false;
-    this.handOver();
+    this.endTurn();
   };
 
-  /** Hands the lines collected so far to sonic-boom, as one string. */
-  private handOver(): void {
-    if (this.turn.length === 0) return;
-    const batch = this.turn.length === 1 ? this.turn[0]! : this.turn.join('');
-    this.handing = this.turn.length;
+  /** Writes this turn's lines as one chunk, or queues them behind what stdout has not taken. */
+  private endTurn(): void {
+    const lines = this.turn.length;
+    if (lines === 0) return;
+    const buf = Buffer.from(lines === 1 ? this.turn[0]! : this.turn.join(''));
     this.turn = [];
     this.turnChars = 0;
-    if (this.broken) this.dropped += this.handing;
-    else {
-      this.handingBytes = Buffer.byteLength(batch);
-      this.handed += this.handingBytes;
-      this.boom.write(batch);
+    if (this.waiting.length > 0) {
+      if (this.waitingBytes + buf.length > this.maxBytes) {
+        this.drop(lines, `stdout took no log lines while ${this.waitingBytes} bytes were waiting`);
+        return;
+      }
+      this.waiting.push({ buf, lines });
+      this.waitingBytes += buf.length;
+      return;
     }
-    this.handing = 0;
+    const rest = this.writeSome(buf, lines);
+    if (rest === undefined || rest.length === 0) return;
+    this.waiting.push({ buf: rest, lines });
+    this.waitingBytes += rest.length;
+    this.retry ??= setTimeout(this.writeWaiting, FULL_RETRY_MS).unref();
+  }
+
+  /** Writes what stdout takes now; returns the rest, or `undefined` once stdout is broken. */
+  private writeSome(buf: Buffer, lines: number): Buffer | undefined {
+    let rest = buf;
+    while (rest.length > 0) {
+      try {
+        rest = rest.subarray(writeSync(this.fd, rest));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return rest;
+        // EPIPE (the reader is gone) and the rest: later lines are dropped, never thrown.
+        this.broken = true;
+        // The lines of `buf` are counted among the waiting ones when it is the head of the queue.
+        const lost = this.waiting.reduce((n, w) => n + w.lines, this.waiting[0]?.buf === buf ? 0 : lines);
+        this.waiting = [];
+        this.waitingBytes = 0;
+        this.drop(lost, `stdout write failed (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+        this.settle();
+        return undefined;
+      }
+    }
+    return rest;
+  }
+
+  private readonly writeWaiting = (): void => {
+    this.retry = undefined;
+    while (this.waiting.length > 0) {
+      const head = this.waiting[0]!;
+      const rest = this.writeSome(head.buf, head.lines);
+      if (rest === undefined) return;
+      this.waitingBytes -= head.buf.length - rest.length;
+      if (rest.length > 0) {
+        head.buf = rest;
+        this.retry = setTimeout(this.writeWaiting, FULL_RETRY_MS).unref();
+        return;
+      }
+      this.waiting.shift();
+    }
+    this.settle();
+  };
+
+  private drop(lines: number, why: string): void {
+    this.dropped += lines;
+    const now = Date.now();
+    // On stderr, at most once a minute: a stuck stdout must not turn into a flood elsewhere.
+    if (now - this.reportedAt < 60_000) return;
+    this.reportedAt = now;
+    process.stderr.write(`[@bastion/loki-logger] ${why}: ${this.dropped} line(s) dropped so far\n`);
+  }
+
+  private settle(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private flushAtExit(): void {
+    this.endTurn();
+    const deadline = Date.now() + EXIT_FLUSH_MS;
+    while (this.waiting.length > 0 && !this.broken && Date.now() < deadline) {
+      this.writeWaiting();
+      clearTimeout(this.retry);
+      this.retry = undefined;
+      // A full pipe: give its reader a moment (no event loop is left to wait with).
+      if (this.waiting.length > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
   }
 
   bufferedBytes(): number {
     // This turn's lines are counted in characters: measuring each line would cost more than it tells.
-    return this.handed + this.turnChars;
+    return this.waitingBytes + this.turnChars;
   }
 
   flush(timeoutMs: number): Promise<boolean> {
-    this.handOver();
-    if (this.broken || this.bufferedBytes() === 0) return Promise.resolve(!this.broken);
+    this.endTurn();
+    if (this.broken || this.waiting.length === 0) return Promise.resolve(!this.broken);
     return new Promise((resolve) => {
-      const done = (ok: boolean): void => {
-        clearTimeout(timer);
-        this.boom.off('drain', onDrain);
-        resolve(ok);
-      };
-      const onDrain = (): void => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
+      const timer = setTimeout(() => resolve(false), timeoutMs);
       timer.unref();
-      // sonic-boom emits `drain` each time its buffer empties.
-      this.boom.on('drain', onDrain);
+      this.drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(!this.broken);
+      });
     });
   }
 }
@@ -166,11 +207,7 @@ let shared: SharedStdout | undefined;
 export function lineDestination(stream: Writable, bufferBytes: number): LineDestination {
   if (stream !== process.stdout || bufferBytes === 0 || stdoutReplaced()) return streamDestination(stream);
   if (shared === undefined) shared = new SharedStdout(bufferBytes);
-  else if (bufferBytes > shared.maxBytes) {
-    shared.maxBytes = bufferBytes;
-    // sonic-boom reads `maxLength` on every write (its types leave it out).
-    (shared.boom as unknown as { maxLength: number }).maxLength = bufferBytes;
-  }
+  else if (bufferBytes > shared.maxBytes) shared.maxBytes = bufferBytes;
   const out = shared;
   return {
     write: (chunk) => out.write(chunk),
