@@ -150,8 +150,19 @@ export class LogLineFormat implements Logform.Format {
     if (set.has(value)) return '[Circular]';
     set.add(value);
     let out: unknown;
+    // Copied only from the first value that changes: most metadata needs no change at all.
     if (Array.isArray(value)) {
-      out = value.map((v: unknown) => this.sanitize('', v, depth + 1, set));
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        const clean = this.sanitize('', v, depth + 1, set);
+        if (copy === undefined) {
+          if (clean === v) continue;
+          copy = value.slice(0, i);
+        }
+        copy.push(clean);
+      }
+      out = copy ?? value;
     } else if (value instanceof Map) {
       out = this.sanitizeEntries(value.entries(), depth, set);
     } else {
@@ -159,9 +170,20 @@ export class LogLineFormat implements Logform.Format {
       if (typeof obj.toJSON === 'function') {
         out = this.sanitize(key, obj.toJSON(), depth, set);
       } else {
-        const copy: Record<string, unknown> = {};
-        for (const k of Object.keys(obj)) copy[k] = this.sanitize(k, obj[k], depth + 1, set);
-        out = copy;
+        const keys = Object.keys(obj);
+        let copy: Record<string, unknown> | undefined;
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i]!;
+          const v = obj[k];
+          const clean = this.sanitize(k, v, depth + 1, set);
+          if (copy === undefined) {
+            if (clean === v) continue;
+            copy = {};
+            for (let j = 0; j < i; j++) copy[keys[j]!] = obj[keys[j]!];
+          }
+          copy[k] = clean;
+        }
+        out = copy ?? obj;
       }
     }
     set.delete(value);
