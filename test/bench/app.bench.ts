@@ -153,7 +153,11 @@ try {
   console.log(header);
   if ('nodeArgs' in baseline) {
     // Alone: the app under test is not started yet.
-    const old = await AppProcess.spawn(env, { nodeArgs: baseline.nodeArgs });
+    // As the app was then: every probe ran the whole check.
+    const old = await AppProcess.spawn(
+      { ...env, HEALTH_READY_SHARE_MS: '0' },
+      { nodeArgs: baseline.nodeArgs },
+    );
     try {
       await old.ready();
       const stats = await steadyLoad(old.port, 'GET', '/health/ready', undefined, 200);
@@ -163,6 +167,17 @@ try {
     }
   } else {
     console.log(`GET /health/ready baseline: ${baseline.skipped}`);
+  }
+  {
+    // The indicators' own single flight and reuse only: each probe runs Terminus and both indicators.
+    const unshared = await AppProcess.spawn({ ...env, HEALTH_READY_SHARE_MS: '0' });
+    try {
+      await unshared.ready();
+      const stats = await steadyLoad(unshared.port, 'GET', '/health/ready', undefined, 200);
+      console.log(row('GET /health/ready  steady, unshared', stats));
+    } finally {
+      await unshared.stop();
+    }
   }
   const current = await AppProcess.spawn(env);
   app = current;

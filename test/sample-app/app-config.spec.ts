@@ -26,6 +26,7 @@ describe('sample app configuration', () => {
       trustProxy: false,
       workerConcurrency: 4,
       jobAckTimeoutMs: 1000,
+      healthReadyShareMs: 100,
     });
   });
 
@@ -38,8 +39,10 @@ describe('sample app configuration', () => {
       LOG_FORMAT: 'Pretty',
       TRUST_PROXY: '2',
       REDIS_STARTUP_TIMEOUT_MS: '1500',
+      HEALTH_READY_SHARE_MS: '0',
     });
     expect(config).toMatchObject({
+      healthReadyShareMs: 0,
       port: 8080,
       production: true,
       logLevel: 'debug',
@@ -61,6 +64,7 @@ describe('sample app configuration', () => {
         LOG_LEVEL: 'loud',
         LOG_FORMAT: 'xml',
         LOKI_URL: 'ftp://user:pw@loki',
+        HEALTH_READY_SHARE_MS: '5000',
       }),
     ).toEqual([
       'PORT must be an integer between 0 and 65535 (got 70000)',
@@ -71,6 +75,7 @@ describe('sample app configuration', () => {
       expect.stringMatching(/^LOG_LEVEL must be one of .*info.* \(got "loud"\)$/),
       'LOG_FORMAT must be "json" or "pretty" (got "xml")',
       'WORKER_CONCURRENCY must be an integer between 1 and 256 (got "four")',
+      'HEALTH_READY_SHARE_MS must be an integer between 0 and 1000 (got 5000)',
     ]);
   });
 

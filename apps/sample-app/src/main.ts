@@ -57,6 +57,9 @@ async function bootstrap(): Promise<void> {
     );
   }
   if (config.trustProxy !== false) app.set('trust proxy', config.trustProxy);
+  // No ETag: every answer here is per-request data or a health report, no client revalidates, and
+  // Express would hash each body (SHA-1) to make one.
+  app.set('etag', false);
   // The request context first, ahead of the body parser and the session: a request that these
   // reject (bad JSON, store down) still gets its X-Request-Id and its completion log line.
   const requestContext = app.get(RequestContextMiddleware);

@@ -32,6 +32,8 @@ export interface AppConfig {
   workerConcurrency: number;
   /** Deadline for a job to be stored and acknowledged by a replica before `POST /jobs` answers 503. */
   jobAckTimeoutMs: number;
+  /** Readiness probes within this long of a check share its outcome; 0: every probe checks. */
+  healthReadyShareMs: number;
 }
 
 const LOG_LEVELS = Object.keys(LOKI_LOG_LEVELS) as LokiLogLevel[];
@@ -140,6 +142,7 @@ const EnvSchema = v.object({
   TRUST_PROXY: v.optional(trustProxy, 'false'),
   WORKER_CONCURRENCY: v.optional(integer('WORKER_CONCURRENCY', 1, 256), '4'),
   JOB_ACK_TIMEOUT_MS: v.optional(integer('JOB_ACK_TIMEOUT_MS', 10, 60_000), '1000'),
+  HEALTH_READY_SHARE_MS: v.optional(integer('HEALTH_READY_SHARE_MS', 0, 1000), '100'),
 });
 
 /** Parses and validates the environment; collects every problem before throwing one error. */
@@ -175,6 +178,7 @@ export function parseAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     trustProxy: e.TRUST_PROXY,
     workerConcurrency: e.WORKER_CONCURRENCY,
     jobAckTimeoutMs: e.JOB_ACK_TIMEOUT_MS,
+    healthReadyShareMs: e.HEALTH_READY_SHARE_MS,
   };
 }
 

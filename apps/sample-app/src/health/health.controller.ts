@@ -1,5 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  type HealthCheckResult,
+  type HealthIndicatorFunction,
+} from '@nestjs/terminus';
 import { RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
 import { SecretsHealthIndicator } from '@bastion/secrets';
 import { LokiHealthIndicator } from '@bastion/loki-logger';
@@ -7,6 +12,8 @@ import { appConfig, type AppConfig } from '../config/app.config.js';
 
 @Controller('health')
 export class HealthController {
+  private lastReady: { startedAt: number; outcome: Promise<HealthCheckResult> } | undefined;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly redis: RedisSentinelHealthIndicator,
@@ -28,16 +35,26 @@ export class HealthController {
    * Terminus runs them concurrently, so this answers within 1 s, a Kubernetes probe's default timeout.
    * Concurrent probes share the Redis and secrets checks in flight, and reuse an answer for 250 ms
    * (Redis: until a reconnect or a failover): load balancers may probe every instance many times a
-   * second, and a probe must stay cheaper than the requests it guards.
+   * second, and a probe must stay cheaper than the requests it guards. Probes within 100 ms of a
+   * check share its whole outcome, its 503 included (`HEALTH_READY_SHARE_MS`, default 100): a load
+   * balancer probing many times a second costs one check per 100 ms, and an answer is at most that
+   * much older than its check, far inside the probe's 1 s timeout.
    */
   @Get('ready')
   @HealthCheck()
-  ready() {
+  ready(): Promise<HealthCheckResult> {
+    const now = Date.now();
+    if (this.lastReady !== undefined && now - this.lastReady.startedAt < this.config.healthReadyShareMs)
+      return this.lastReady.outcome;
     const checks: HealthIndicatorFunction[] = [
       () => this.redis.isHealthy('redis', { timeoutMs: 500, freshnessMs: 250 }),
       () => this.secrets.isHealthy('secrets', { freshnessMs: 250 }),
     ];
     if (this.config.lokiUrl) checks.push(() => this.loki.isHealthy('loki'));
-    return this.health.check(checks);
+    const outcome = this.health.check(checks);
+    // A 503 is a rejection: the probes that share it each await it; none is left unhandled.
+    outcome.catch(() => undefined);
+    this.lastReady = { startedAt: now, outcome };
+    return outcome;
   }
 }
