@@ -26,6 +26,7 @@ export {
 } from './bootstrap-logger.js';
 export { LokiTransport, type LokiTransportIdentity } from './loki.transport.js';
 export type { LokiShipperStats, LokiDropCounts } from './loki-shipper-stats.js';
+export type { StdoutStats } from './stdout-destination.js';
 export { LokiHealthIndicator, type LokiHealthOptions } from './loki-logger-health.indicator.js';
 export { RequestContextMiddleware } from './request-context.middleware.js';
 export {
