@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import TransportStream from 'winston-transport';
 import { LokiLogger } from '@bastion/loki-logger';
-import { CaptureStream } from './helpers.js';
+import { createLogger } from './helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/stdout-writer.ts', import.meta.url));
@@ -104,13 +104,7 @@ describe('the fast path beside winston', () => {
   }
 
   it('gives a transport added to logger.winston every line, in the same JSON as stdout', () => {
-    const out = new CaptureStream();
-    const logger = new LokiLogger({
-      service: 'orders',
-      env: 'test',
-      stream: out,
-      warnIfNoRedactionSource: false,
-    });
+    const { logger, out } = createLogger();
     logger.log('before', 'Orders');
     const extra = new Collect();
     logger.winston.add(extra);
@@ -133,13 +127,7 @@ describe('the fast path beside winston', () => {
   });
 
   it('honours a level set on the winston logger or on a transport', () => {
-    const out = new CaptureStream();
-    const logger = new LokiLogger({
-      service: 'orders',
-      env: 'test',
-      stream: out,
-      warnIfNoRedactionSource: false,
-    });
+    const { logger, out } = createLogger();
     logger.winston.level = 'warn';
     logger.log('dropped: below warn');
     logger.warn('kept');
@@ -151,13 +139,7 @@ describe('the fast path beside winston', () => {
   });
 
   it('writes to the given stream synchronously when stdoutBufferBytes is 0 or a stream is given', () => {
-    const out = new CaptureStream();
-    const logger = new LokiLogger({
-      service: 'orders',
-      env: 'test',
-      stream: out,
-      warnIfNoRedactionSource: false,
-    });
+    const { logger, out } = createLogger();
     logger.log('at once');
     expect(out.records().map((r) => r.message)).toEqual(['at once']);
     expect(logger.stdoutStats()).toEqual({ mode: 'stream', bufferedBytes: 0, dropped: 0 });
