@@ -26,6 +26,8 @@ export const FIXED_LINE_FIELDS: ReadonlySet<string> = new Set([
   'requestId',
   'userId',
   'traceId',
+  'trace_id',
+  'span_id',
 ]);
 
 /** Fields accepted by `runWithLogContext()`. */

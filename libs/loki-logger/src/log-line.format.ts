@@ -1,4 +1,5 @@
 import type { Logform } from 'winston';
+import type { ActiveSpanReader } from './active-span.js';
 import { contextUserId, getLogContext } from './log-context.js';
 import type { SecretRedactor } from './secret-redactor.js';
 
@@ -20,6 +21,10 @@ export interface LineRecord {
   requestId?: string;
   userId?: string;
   traceId?: string;
+  /** The active OpenTelemetry span's trace id (OpenTelemetry's log field name). */
+  trace_id?: string;
+  /** The active OpenTelemetry span's id. */
+  span_id?: string;
   [key: string]: unknown;
 }
 
@@ -48,6 +53,7 @@ export class LogLineFormat implements Logform.Format {
     private readonly service: string,
     private readonly env: string,
     private readonly redactor: SecretRedactor,
+    private readonly activeSpan?: ActiveSpanReader,
   ) {}
 
   transform(info: Logform.TransformableInfo): Logform.TransformableInfo {
@@ -92,7 +98,14 @@ export class LogLineFormat implements Logform.Format {
       requestId: store?.requestId,
       userId: store === undefined ? undefined : contextUserId(store),
       traceId: store?.traceId,
+      trace_id: undefined,
+      span_id: undefined,
     };
+    const span = this.activeSpan?.();
+    if (span !== undefined) {
+      rec.trace_id = span.traceId;
+      rec.span_id = span.spanId;
+    }
     // Fields of `assignLogContext()`: after the fixed ones (which they never name), before the call's.
     const assigned = store?.fields;
     if (assigned !== undefined) {

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { inspect } from 'node:util';
 import { createLogger, type Logger } from 'winston';
+import { activeSpanReader } from './active-span.js';
 import { LINE_META, LogLineFormat } from './log-line.format.js';
 import { LOKI_LOG_LEVEL_NAMES, LOKI_LOG_LEVELS, type LokiLogLevel } from './log-levels.js';
 import type { LokiLoggerModuleOptions } from './loki-logger-options.interface.js';
@@ -99,7 +100,7 @@ export class LokiLogger implements LoggerService, OnModuleInit, OnApplicationShu
       resolved.format === 'pretty' ? new PrettyLineRenderer(this.redactor, resolved.colors) : undefined;
     this.stdout = new StdoutTransport(lineDestination(resolved.stream, resolved.stdoutBufferBytes), pretty);
     this.loki = resolved.loki ? new LokiTransport(resolved.loki, { service, env }) : undefined;
-    this.format = new LogLineFormat(service, env, this.redactor);
+    this.format = new LogLineFormat(service, env, this.redactor, activeSpanReader());
     this.winston = createLogger({
       levels: { ...LOKI_LOG_LEVELS },
       level,

@@ -110,7 +110,10 @@ export class LokiTransport extends TransportStream {
     if (this.metadata.enabled && rec !== undefined) {
       if (rec.requestId !== undefined) (metadata ??= []).push(['request_id', rec.requestId]);
       if (rec.userId !== undefined) (metadata ??= []).push(['user_id', rec.userId]);
-      if (rec.traceId !== undefined) (metadata ??= []).push(['trace_id', rec.traceId]);
+      // The active span's trace wins over the `traceparent` one: it is the trace the line belongs to.
+      const traceId = rec.trace_id ?? rec.traceId;
+      if (traceId !== undefined) (metadata ??= []).push(['trace_id', traceId]);
+      if (rec.span_id !== undefined) (metadata ??= []).push(['span_id', rec.span_id]);
       if (metadata !== undefined) {
         for (const [k, v] of metadata) size += Buffer.byteLength(k) + Buffer.byteLength(v);
       }

@@ -31,7 +31,9 @@ export class PrettyLineRenderer {
     const ids: string[] = [];
     if (rec.requestId) ids.push(`req=${rec.requestId}`);
     if (rec.userId) ids.push(`user=${rec.userId}`);
-    if (rec.traceId) ids.push(`trace=${rec.traceId}`);
+    const traceId = rec.trace_id ?? rec.traceId;
+    if (traceId) ids.push(`trace=${traceId}`);
+    if (rec.span_id) ids.push(`span=${rec.span_id}`);
     if (ids.length > 0) out += ` ${c ? DIM : ''}${ids.join(' ')}${c ? RESET : ''}`;
     const rest: Record<string, unknown> = {};
     let hasRest = false;
