@@ -17,6 +17,7 @@ export default defineConfig({
       '@bastion/redis-sentinel/keyv': lib('redis-sentinel', 'keyv'),
       '@bastion/redis-sentinel/throttler': lib('redis-sentinel', 'throttler'),
       '@bastion/redis-sentinel/socket.io': lib('redis-sentinel', 'socket.io'),
+      '@bastion/redis-sentinel/metrics': lib('redis-sentinel', 'metrics'),
       '@bastion/redis-sentinel': lib('redis-sentinel'),
       '@bastion/loki-logger': lib('loki-logger'),
     },

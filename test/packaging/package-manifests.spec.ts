@@ -101,14 +101,14 @@ describe('optional integrations stay optional (Terminus style)', () => {
     expect(importedPackages(join(dir, 'dist/config.js'))).toContain('@nestjs/config');
   });
 
-  it('@bastion/redis-sentinel: the integration subpaths are exported, and no entry loads an optional peer at run time', async () => {
+  it('@bastion/redis-sentinel: the integration subpaths are exported, no entry loads an optional peer at run time, ./metrics loads prom-client only', async () => {
     const dir = join(workspace, 'libs/redis-sentinel');
     const { files } = await packer.pack('libs/redis-sentinel');
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
       exports: Record<string, { import?: string; types?: string }>;
     } & Manifest;
     const optional = Object.keys(pkg.peerDependenciesMeta ?? {});
-    expect(optional.toSorted()).toEqual(['@nestjs/throttler', 'bullmq', 'keyv']);
+    expect(optional.toSorted()).toEqual(['@nestjs/throttler', 'bullmq', 'keyv', 'prom-client']);
     for (const entry of ['index', 'bullmq', 'keyv', 'throttler', 'socket.io']) {
       expect(files).toEqual(expect.arrayContaining([`dist/${entry}.js`, `dist/${entry}.d.ts`]));
       if (entry !== 'index') {
@@ -121,6 +121,15 @@ describe('optional integrations stay optional (Terminus style)', () => {
       const loaded = [...importedPackages(join(dir, `dist/${entry}.js`))];
       expect(loaded.filter((p) => optional.includes(p) || p.startsWith('socket.io'))).toEqual([]);
     }
+    // ./metrics is the one entry that loads prom-client, and it loads no other optional peer.
+    expect(files).toEqual(expect.arrayContaining(['dist/metrics.js', 'dist/metrics.d.ts']));
+    expect(pkg.exports['./metrics']).toMatchObject({
+      import: './dist/metrics.js',
+      types: './dist/metrics.d.ts',
+    });
+    const metrics = [...importedPackages(join(dir, 'dist/metrics.js'))];
+    expect(metrics).toContain('prom-client');
+    expect(metrics.filter((p) => p !== 'prom-client' && optional.includes(p))).toEqual([]);
   });
 
   it('@bastion/loki-logger never loads @bastion/secrets: it is an optional peer, met through a Symbol.for() key', () => {

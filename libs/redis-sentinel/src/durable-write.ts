@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { connectionEpoch } from './ioredis-internals.js';
-import { managedClientOf } from './managed-redis-client.js';
+import { managedClientOf, type ManagedRedisClient } from './managed-redis-client.js';
 import { DurableWriteError } from './redis-sentinel.errors.js';
 
 /** Options of `durableWrite()`. */
@@ -30,6 +30,16 @@ export async function durableWrite(
 ): Promise<unknown[]> {
   const { replicas, timeoutMs } = resolveDurableOptions('durableWrite', options);
   const managed = refuseDuringFailover(client, replicas, timeoutMs);
+  return countOutcome(managed, writeThenWait(client, managed, build, replicas, timeoutMs));
+}
+
+async function writeThenWait(
+  client: Redis,
+  managed: ManagedRedisClient | undefined,
+  build: (pipeline: ChainableCommander) => ChainableCommander,
+  replicas: number,
+  timeoutMs: number,
+): Promise<unknown[]> {
   const generationBefore = managed?.failover.generation ?? 0;
   const pipeline = build(client.pipeline());
   const writes = pipeline.length;
@@ -74,6 +84,16 @@ export async function durableCall<T>(
 ): Promise<T> {
   const { replicas, timeoutMs } = resolveDurableOptions('durableCall', options);
   const managed = refuseDuringFailover(client, replicas, timeoutMs);
+  return countOutcome(managed, callThenWait(client, managed, write, replicas, timeoutMs));
+}
+
+async function callThenWait<T>(
+  client: Redis,
+  managed: ManagedRedisClient | undefined,
+  write: () => Promise<T>,
+  replicas: number,
+  timeoutMs: number,
+): Promise<T> {
   const generationBefore = managed?.failover.generation ?? 0;
   const epochBefore = connectionEpoch(client);
   const result = await write();
@@ -114,13 +134,15 @@ function resolveDurableOptions(
   return { replicas, timeoutMs };
 }
 
+/** Refusals are counted where they are thrown (before anything is written). */
 function refuseDuringFailover(
   client: Redis,
   replicas: number,
   timeoutMs: number,
-): ReturnType<typeof managedClientOf> {
+): ManagedRedisClient | undefined {
   const managed = managedClientOf(client);
   if (managed?.failover.inProgress) {
+    managed.durableWrites.refused++;
     // The old master may still take the write while the replica that would acknowledge it is
     // about to be re-pointed: refuse before writing; the caller retries after the switch.
     throw new DurableWriteError(
@@ -132,6 +154,7 @@ function refuseDuringFailover(
     );
   }
   if (managed && !managed.failover.watched) {
+    managed.durableWrites.refused++;
     // A Sentinel that is up but not heard could lead a failover unseen, while the old master
     // takes the write and a replica about to be re-pointed acknowledges it.
     throw new DurableWriteError(
@@ -145,8 +168,25 @@ function refuseDuringFailover(
   return managed;
 }
 
+/**
+ * Counts the outcome in the module's stats (`durableWrites`): confirmed when it resolves,
+ * unconfirmed on a `DurableWriteError`. A write's own error (WRONGTYPE, a lost connection before
+ * the reply) is neither. Two increments per call: nothing else is recorded.
+ */
+async function countOutcome<T>(managed: ManagedRedisClient | undefined, run: Promise<T>): Promise<T> {
+  if (!managed) return run;
+  try {
+    const result = await run;
+    managed.durableWrites.confirmed++;
+    return result;
+  } catch (err) {
+    if (err instanceof DurableWriteError) managed.durableWrites.unconfirmed++;
+    throw err;
+  }
+}
+
 /** A failover started or switched since `generationBefore`, or the watcher lost sight of them. */
-function failoverMayHaveRun(managed: ReturnType<typeof managedClientOf>, generationBefore: number): boolean {
+function failoverMayHaveRun(managed: ManagedRedisClient | undefined, generationBefore: number): boolean {
   return !!managed && (managed.failover.generation !== generationBefore || !managed.failover.watched);
 }
 

@@ -104,6 +104,14 @@ export class FailoverWatcher {
     );
   }
 
+  /** Watcher connections that are subscribed and answered within the liveness window. */
+  get sentinelsHeard(): number {
+    const now = Date.now();
+    return this.subscribers.filter(
+      (client) => client.status === 'ready' && now - (this.lastHeard.get(client) ?? 0) < WATCHER_LIVE_MS,
+    ).length;
+  }
+
   /** One PING per live connection: an answer proves the Sentinel would deliver announcements. */
   private pingSubscribers(): void {
     for (const client of this.subscribers) {

@@ -51,6 +51,16 @@ export interface RedisClientStats {
   lastError: string | undefined;
 }
 
+/** Outcomes of `durableWrite` / `durableCall` / `durableEnqueue`, shared by a module's clients. */
+export interface DurableWriteCounts {
+  /** Enough replicas acknowledged, on the same connection, with no failover in between. */
+  confirmed: number;
+  /** Written (maybe), but replication not confirmed: `DurableWriteError` after the write. */
+  unconfirmed: number;
+  /** Refused before writing: a failover in progress, or not every Sentinel heard. */
+  refused: number;
+}
+
 const managedByRedis = new WeakMap<Redis, ManagedRedisClient>();
 
 /** Makes the managed copy that `redis.duplicate(override)` returns (see `RedisClientsService`). */
@@ -94,6 +104,8 @@ export class ManagedRedisClient {
     private readonly logger: Logger,
     private readonly errors: RateLimitedLogger,
     duplicate: DuplicateClient,
+    /** The module's durable-write outcomes (counted by `durable-write.ts`). */
+    readonly durableWrites: DurableWriteCounts = { confirmed: 0, unconfirmed: 0, refused: 0 },
   ) {
     this.#options = options;
     this.redis = new Redis(this.ioredisOptions());

@@ -3,7 +3,11 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import type { Redis, RedisOptions } from 'ioredis';
 import { withDeadline } from './timing.js';
 import { FailoverWatcher } from './failover-watcher.js';
-import { ManagedRedisClient, type RedisClientStats } from './managed-redis-client.js';
+import {
+  ManagedRedisClient,
+  type DurableWriteCounts,
+  type RedisClientStats,
+} from './managed-redis-client.js';
 import { RateLimitedLogger } from './rate-limited-logger.js';
 import { formatAddress } from './redis-address.js';
 import {
@@ -32,6 +36,15 @@ export interface RedisSentinelStats {
   currentMaster: string | undefined;
   /** `+switch-master` announcements seen since start. */
   failoversSeen: number;
+  /** Sentinels in the options (0 in standalone mode). */
+  sentinels: number;
+  /**
+   * Sentinels the failover watcher hears now (subscribed and answering its PINGs). `undefined` in
+   * standalone mode or with `failoverWatcher: false`.
+   */
+  sentinelsHeard: number | undefined;
+  /** Outcomes of `durableWrite`, `durableCall` and `durableEnqueue` on this module's clients. */
+  durableWrites: DurableWriteCounts;
   clients: RedisClientStats[];
   /** Open copies made by `duplicate()` (BullMQ's blocking connections, Socket.IO's subscriber). */
   duplicates: RedisClientStats[];
@@ -49,6 +62,7 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
   /** Copies made by `redis.duplicate()` that are open (or connecting): closed at shutdown too. */
   readonly #duplicates = new Set<ManagedRedisClient>();
   #duplicatesMade = 0;
+  readonly #durableWrites: DurableWriteCounts = { confirmed: 0, unconfirmed: 0, refused: 0 };
   readonly #errors: RateLimitedLogger;
   readonly #watcher: FailoverWatcher | undefined;
   /** The health indicator's persistent Sentinel connections (Sentinel mode), closed at shutdown. */
@@ -85,6 +99,7 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
       this.logger,
       this.#errors,
       (parent, override) => this.duplicate(parent, override),
+      this.#durableWrites,
     );
   }
 
@@ -158,6 +173,9 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
       masterName: this.#options.mode === 'sentinel' ? this.#options.masterName : undefined,
       currentMaster: formatAddress(this.currentMasterAddress()),
       failoversSeen: this.#watcher?.failoversSeen ?? 0,
+      sentinels: this.#options.mode === 'sentinel' ? this.#options.sentinels.length : 0,
+      sentinelsHeard: this.#options.failoverWatcher ? this.#watcher?.sentinelsHeard : undefined,
+      durableWrites: { ...this.#durableWrites },
       clients: [...this.#clients.values()].map((c) => c.stats()),
       duplicates: [...this.#duplicates].map((c) => c.stats()),
     };

@@ -1,0 +1,24 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+
+/** Options of `RedisSentinelMetricsModule.forRoot()`. */
+export interface RedisSentinelMetricsOptions {
+  /**
+   * Where the metrics are registered. Default: prom-client's default registry (`register`), the
+   * one `collectDefaultMetrics()` and most `/metrics` endpoints use.
+   */
+  readonly registry?: Registry;
+  /**
+   * The `RedisSentinelModule` instance to expose: its `connectionName`. Default: the default
+   * instance (the one without a `connectionName`). One instance per registry: the metric names
+   * carry no instance label, so a second instance needs a registry of its own.
+   */
+  readonly connectionName?: string;
+}
+
+export const {
+  ConfigurableModuleClass: RedisSentinelMetricsConfigurableModule,
+  MODULE_OPTIONS_TOKEN: REDIS_SENTINEL_METRICS_OPTIONS,
+} = new ConfigurableModuleBuilder<RedisSentinelMetricsOptions>({ moduleName: 'RedisSentinelMetrics' })
+  .setClassMethodName('forRoot')
+  .build();
