@@ -19,6 +19,7 @@ export default defineConfig({
       '@bastion/redis-sentinel/socket.io': lib('redis-sentinel', 'socket.io'),
       '@bastion/redis-sentinel/metrics': lib('redis-sentinel', 'metrics'),
       '@bastion/redis-sentinel': lib('redis-sentinel'),
+      '@bastion/loki-logger/metrics': lib('loki-logger', 'metrics'),
       '@bastion/loki-logger': lib('loki-logger'),
     },
   },

@@ -137,6 +137,22 @@ describe('optional integrations stay optional (Terminus style)', () => {
     expect(manifest(dir).peerDependenciesMeta?.['@bastion/secrets']?.optional).toBe(true);
     expect(importedPackages(join(dir, 'dist/index.js'))).not.toContain('@bastion/secrets');
   });
+
+  it('@bastion/loki-logger: the main entry never loads prom-client; the ./metrics subpath does', async () => {
+    const dir = join(workspace, 'libs/loki-logger');
+    const { files } = await packer.pack('libs/loki-logger');
+    expect(files).toEqual(expect.arrayContaining(['dist/metrics.js', 'dist/metrics.d.ts']));
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      exports: Record<string, { import?: string; types?: string }>;
+    } & Manifest;
+    expect(pkg.exports['./metrics']).toMatchObject({
+      import: './dist/metrics.js',
+      types: './dist/metrics.d.ts',
+    });
+    expect(pkg.peerDependenciesMeta?.['prom-client']?.optional).toBe(true);
+    expect(importedPackages(join(dir, 'dist/index.js'))).not.toContain('prom-client');
+    expect(importedPackages(join(dir, 'dist/metrics.js'))).toContain('prom-client');
+  });
 });
 
 /** Every installed package (nested ones too) with its declared Node range. */

@@ -24,7 +24,12 @@ export {
   type BootstrapLoggerOptions,
   type BootErrorMatcher,
 } from './bootstrap-logger.js';
-export { LokiTransport, type LokiTransportIdentity } from './loki.transport.js';
+export {
+  LokiTransport,
+  type LokiTransportIdentity,
+  type LokiPushOutcome,
+  type LokiPushListener,
+} from './loki.transport.js';
 export type { LokiShipperStats, LokiDropCounts } from './loki-shipper-stats.js';
 export type { StdoutStats } from './stdout-destination.js';
 export { LokiHealthIndicator, type LokiHealthOptions } from './loki-logger-health.indicator.js';

@@ -23,6 +23,22 @@ export type { LokiTransportIdentity } from './loki-logger-options.resolver.js';
 /** What to do after a push: done, dropped, re-send at once (metadata fallback), retry later, nothing to send. */
 type Outcome = 'ok' | 'drop' | 'resend' | 'retry' | 'empty';
 
+/**
+ * How one push ended: Loki's answer by class (`4xx` is any other answer: Loki refused the batch), or
+ * `network` when none came (connection refused or reset, timeout, aborted at shutdown).
+ */
+export type LokiPushOutcome = '2xx' | '429' | '5xx' | '4xx' | 'network';
+
+/** Told of every push when it ends: its outcome and how long the request took (seconds). */
+export type LokiPushListener = (outcome: LokiPushOutcome, seconds: number) => void;
+
+/** The outcome class of an answer, as `settle()` treats it. */
+function answerOutcome(status: number): LokiPushOutcome {
+  if (status >= 200 && status < 300) return '2xx';
+  if (status === 429) return '429';
+  return status >= 500 ? '5xx' : '4xx';
+}
+
 /** With `levelLabel`, the stream of each level (its index in `LOKI_LOG_LEVEL_NAMES`). */
 const LEVEL_STREAM: ReadonlyMap<string, number> = new Map(LOKI_LOG_LEVEL_NAMES.map((level, i) => [level, i]));
 const INFO_STREAM = LEVEL_STREAM.get('info')!;
@@ -62,6 +78,7 @@ export class LokiTransport extends TransportStream {
   private inFlightEnd = -1;
   private inFlightDropped = 0;
   private readonly waiters = new Set<FlushWaiter>();
+  private readonly pushListeners = new Set<LokiPushListener>();
   private warnedMetadata = false;
 
   /**
@@ -231,16 +248,32 @@ export class LokiTransport extends TransportStream {
       this.inFlightEnd = -1;
       return ['retry'];
     }
+    // Timed only while someone listens (the metrics module): nothing is measured otherwise.
+    const start = this.pushListeners.size > 0 ? performance.now() : -1;
     let res: LokiResponse;
     try {
       res = await this.#client.push(body, headers, this.#options.timeoutMs);
     } catch (err) {
+      if (start >= 0) this.pushed('network', start);
       this.counters.failed(describeError(err));
       return ['retry'];
     } finally {
       this.inFlightEnd = -1;
     }
+    if (start >= 0) this.pushed(answerOutcome(res.status), start);
     return this.settle(res, endSeq, hasMetadata);
+  }
+
+  /** Tells the push listeners; a listener that throws never changes the batch's fate. */
+  private pushed(outcome: LokiPushOutcome, start: number): void {
+    const seconds = (performance.now() - start) / 1000;
+    for (const listener of this.pushListeners) {
+      try {
+        listener(outcome, seconds);
+      } catch {
+        // Metrics are best effort: delivery goes on.
+      }
+    }
   }
 
   /** Applies Loki's answer to the batch that ends before `endSeq`. */
@@ -357,6 +390,18 @@ export class LokiTransport extends TransportStream {
       },
       this.metadata.enabled,
     );
+  }
+
+  /**
+   * Calls `listener` when each push ends (once per push, not per line), with its outcome and the
+   * request's duration; pushes are timed only while a listener is registered. Used by
+   * `@bastion/loki-logger/metrics`. Returns the function that removes the listener.
+   */
+  onPush(listener: LokiPushListener): () => void {
+    this.pushListeners.add(listener);
+    return () => {
+      this.pushListeners.delete(listener);
+    };
   }
 
   /** What `JSON.stringify()` shows: the counters, never the URL or a credential. */
