@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import {
   DurableWriteError,
   durableWrite,
+  getRedisClientsServiceToken,
   RedisClientsService,
   RedisSentinelModule,
 } from '@bastion/redis-sentinel';
@@ -71,6 +72,7 @@ describe('@bastion/redis-sentinel/metrics (prom-client)', () => {
       expect(boot.get('bastion_redis_last_failover_seconds')).toBe(0);
       expect(boot.get('bastion_redis_failover_seconds_count')).toBe(0);
       expect(boot.get('bastion_redis_durable_writes_total{outcome="confirmed"}')).toBe(0);
+      expect(matching(boot, 'bastion_redis_command_duration_seconds')).toEqual([]); // opt-in
 
       await durableWrite(redis, (p) => p.set('metrics:durable', '1'), { replicas: 1, timeoutMs: 1000 });
       // More replicas than exist: written, never confirmed.
@@ -115,7 +117,7 @@ describe('@bastion/redis-sentinel/metrics (prom-client)', () => {
     expect(await registry.getMetricsAsJSON()).toEqual([]);
   });
 
-  it('connectionName picks a named instance; standalone mode has no Sentinel or failover series', async () => {
+  it('connectionName picks a named instance; standalone mode has no Sentinel or failover series; commandDurations times commands', async () => {
     const registry = new Registry();
     const port = (await topo.currentMasterPort())!;
     @Module({
@@ -125,13 +127,22 @@ describe('@bastion/redis-sentinel/metrics (prom-client)', () => {
           connectionName: 'cache',
           clients: { store: 'master' },
         }),
-        RedisSentinelMetricsModule.forRoot({ registry, connectionName: 'cache' }),
+        RedisSentinelMetricsModule.forRoot({ registry, connectionName: 'cache', commandDurations: true }),
       ],
     })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
+    const redis = app.get<RedisClientsService>(getRedisClientsServiceToken('cache')).get('store');
     try {
+      // No series before the first timed command (the connection's own INFO may have been).
+      const before =
+        (await scrape(registry)).get('bastion_redis_command_duration_seconds_count{client="store"}') ?? 0;
+      await redis.set('metrics:timed', '1');
+      await redis.pipeline().get('metrics:timed').get('metrics:timed').exec();
+      await redis.get('metrics:missing');
       const series = await scrape(registry);
+      expect(series.get('bastion_redis_command_duration_seconds_count{client="store"}')).toBe(before + 4);
+      expect(series.get('bastion_redis_command_duration_seconds_sum{client="store"}')).toBeGreaterThan(0);
       expect(series.get('bastion_redis_client_ready{client="store"}')).toBe(1);
       expect(series.get(`bastion_redis_master_info{address="127.0.0.1:${port}"}`)).toBe(1);
       expect(series.get('bastion_redis_failovers_total')).toBe(0);
@@ -142,5 +153,6 @@ describe('@bastion/redis-sentinel/metrics (prom-client)', () => {
       await app.close();
     }
     expect(await registry.getMetricsAsJSON()).toEqual([]);
+    expect(Object.hasOwn(redis, 'sendCommand'), 'sendCommand unwrapped').toBe(false);
   });
 });

@@ -14,6 +14,12 @@ export interface RedisSentinelMetricsOptions {
    * carry no instance label, so a second instance needs a registry of its own.
    */
   readonly connectionName?: string;
+  /**
+   * Also time every command of the declared clients (`bastion_redis_command_duration_seconds`).
+   * Default false: it wraps each client's `sendCommand`, one clock read and one promise callback per
+   * command. Without it (or without this module) commands run untouched.
+   */
+  readonly commandDurations?: boolean;
 }
 
 export const {

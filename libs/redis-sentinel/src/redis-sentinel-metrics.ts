@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, register, type Registry } from 'prom-client';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
 import type { RedisClientsService, RedisSentinelStats } from './redis-clients.service.js';
@@ -29,6 +30,7 @@ export class RedisSentinelMetrics implements OnModuleInit, OnModuleDestroy {
   readonly #registry: Registry;
   #names: string[] = [];
   #unsubscribe: (() => void) | undefined;
+  #unwrap: Array<() => void> = [];
 
   constructor(
     // Explicit tokens: DI keeps working in builds without decorator metadata (esbuild/tsx).
@@ -145,10 +147,25 @@ export class RedisSentinelMetrics implements OnModuleInit, OnModuleDestroy {
         durations.observe(seconds);
       });
     }
+    if (this.#options.commandDurations === true) {
+      const durations = new Histogram({
+        name: 'bastion_redis_command_duration_seconds',
+        help: 'Seconds from sending a command to its reply or error, per declared client (offline-queue time included; a blocking command counts its wait).',
+        labelNames: ['client'],
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+        registers,
+      });
+      metrics.push(durations);
+      this.#unwrap = service
+        .names()
+        .map((name) => timeCommands(service.get(name), durations.labels({ client: name })));
+    }
     this.#names = metrics.map((m) => (m as unknown as { name: string }).name);
   }
 
   onModuleDestroy(): void {
+    for (const unwrap of this.#unwrap) unwrap();
+    this.#unwrap = [];
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     for (const name of this.#names) this.#registry.removeSingleMetric(name);
@@ -187,5 +204,27 @@ function timeFailovers(service: RedisClientsService, record: (seconds: number) =
   return () => {
     service.events.off('switch-master', onSwitch);
     service.events.off('ready', onReady);
+  };
+}
+
+/**
+ * Wraps `redis.sendCommand` to observe each command's duration (pipelines and MULTI go through it
+ * too). Returns the function that puts the original back, unless someone wrapped it since.
+ */
+function timeCommands(redis: Redis, observe: { observe(seconds: number): void }): () => void {
+  const own = Object.hasOwn(redis, 'sendCommand') ? redis.sendCommand : undefined;
+  const original = redis.sendCommand;
+  const wrapper: Redis['sendCommand'] = function (this: Redis, ...args) {
+    const started = performance.now();
+    const done = (): void => observe.observe((performance.now() - started) / 1000);
+    const reply = original.apply(this, args);
+    args[0].promise.then(done, done);
+    return reply;
+  };
+  redis.sendCommand = wrapper;
+  return () => {
+    if (redis.sendCommand !== wrapper) return;
+    if (own) redis.sendCommand = own;
+    else delete (redis as Partial<Pick<Redis, 'sendCommand'>>).sendCommand;
   };
 }
