@@ -12,6 +12,7 @@ export default defineConfig({
     // A subpath comes before its package: Vite matches `@bastion/secrets` as a prefix too.
     alias: {
       '@bastion/secrets/config': lib('secrets', 'config'),
+      '@bastion/secrets/metrics': lib('secrets', 'metrics'),
       '@bastion/secrets': lib('secrets'),
       '@bastion/redis-sentinel/bullmq': lib('redis-sentinel', 'bullmq'),
       '@bastion/redis-sentinel/keyv': lib('redis-sentinel', 'keyv'),

@@ -101,6 +101,23 @@ describe('optional integrations stay optional (Terminus style)', () => {
     expect(importedPackages(join(dir, 'dist/config.js'))).toContain('@nestjs/config');
   });
 
+  it('@bastion/secrets: the main entry never loads prom-client; the ./metrics subpath does', async () => {
+    const dir = join(workspace, 'libs/secrets');
+    const { files } = await packer.pack('libs/secrets');
+    expect(files).toEqual(expect.arrayContaining(['dist/metrics.js', 'dist/metrics.d.ts']));
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      exports: Record<string, { import?: string; types?: string }>;
+    } & Manifest;
+    expect(pkg.exports['./metrics']).toMatchObject({
+      import: './dist/metrics.js',
+      types: './dist/metrics.d.ts',
+    });
+    expect(pkg.peerDependenciesMeta?.['prom-client']?.optional).toBe(true);
+    for (const entry of ['index', 'config'])
+      expect(importedPackages(join(dir, `dist/${entry}.js`))).not.toContain('prom-client');
+    expect(importedPackages(join(dir, 'dist/metrics.js'))).toContain('prom-client');
+  });
+
   it('@bastion/redis-sentinel: the integration subpaths are exported, no entry loads an optional peer at run time, ./metrics loads prom-client only', async () => {
     const dir = join(workspace, 'libs/redis-sentinel');
     const { files } = await packer.pack('libs/redis-sentinel');
@@ -152,6 +169,12 @@ describe('optional integrations stay optional (Terminus style)', () => {
     expect(pkg.peerDependenciesMeta?.['prom-client']?.optional).toBe(true);
     expect(importedPackages(join(dir, 'dist/index.js'))).not.toContain('prom-client');
     expect(importedPackages(join(dir, 'dist/metrics.js'))).toContain('prom-client');
+  });
+
+  it('@bastion/loki-logger never imports @opentelemetry/api: an optional peer, looked up only if installed', () => {
+    const dir = join(workspace, 'libs/loki-logger');
+    expect(manifest(dir).peerDependenciesMeta?.['@opentelemetry/api']?.optional).toBe(true);
+    expect(importedPackages(join(dir, 'dist/index.js'))).not.toContain('@opentelemetry/api');
   });
 });
 

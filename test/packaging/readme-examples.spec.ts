@@ -33,6 +33,8 @@ const DEPENDENCIES = [
   'express',
   'ioredis',
   'nest-winston',
+  // The libs' /metrics subpaths (an optional peer).
+  'prom-client',
   'reflect-metadata',
   'rxjs',
   'winston',

@@ -29,8 +29,22 @@ describe('SecretsService.stats()', () => {
       rotations: 0,
       rotationFailures: 0,
       secrets: [
-        { name: 'db_password', loaded: true, rotations: 0, rotationFailures: 0, lastRotatedAt: undefined },
-        { name: 'api_token', loaded: false, rotations: 0, rotationFailures: 0, lastRotatedAt: undefined },
+        {
+          name: 'db_password',
+          loaded: true,
+          rotations: 0,
+          rotationFailures: 0,
+          lastRotatedAt: undefined,
+          loadedAt: expect.any(Number),
+        },
+        {
+          name: 'api_token',
+          loaded: false,
+          rotations: 0,
+          rotationFailures: 0,
+          lastRotatedAt: undefined,
+          loadedAt: undefined,
+        },
       ],
     });
 
@@ -45,6 +59,8 @@ describe('SecretsService.stats()', () => {
     expect(stats).toMatchObject({ loads: 4, rotations: 1, rotationFailures: 1 });
     expect(stats.secrets[0]).toMatchObject({ name: 'db_password', rotations: 1, rotationFailures: 1 });
     expect(stats.secrets[0]!.lastRotatedAt).toBeGreaterThanOrEqual(before);
+    // The value in use is the rotated one: the failed re-reads did not replace it.
+    expect(stats.secrets[0]!.loadedAt).toBe(stats.secrets[0]!.lastRotatedAt);
     expect(JSON.stringify(stats)).not.toMatch(/Stats-pw|short/);
     await app.close();
   });

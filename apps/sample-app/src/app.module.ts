@@ -6,6 +6,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { CacheModule } from '@nestjs/cache-manager';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { SecretsModule, SecretsService } from '@bastion/secrets';
+import { SecretsMetricsModule } from '@bastion/secrets/metrics';
 import {
   getRedisToken,
   RedisSentinelModule,
@@ -21,6 +22,8 @@ import { appConfig, type AppConfig } from './config/app.config.js';
 import { appSecrets, type AppSecret } from './config/app-secrets.js';
 import { REDIS_CLIENTS } from './common/redis-clients.js';
 import { HealthController } from './health/health.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { metricsRegistry } from './metrics/metrics-registry.js';
 import { CacheController } from './cache/cache.controller.js';
 import { CACHE_NAMESPACE, CacheService } from './cache/cache.service.js';
 import { JOBS_QUEUE } from './jobs/job.js';
@@ -68,7 +71,7 @@ export function loggerOptions(
     requestContext: {
       userId: (req: Request) => req.session?.user,
       logRequests: true,
-      excludeFromRequestLog: ['/health/live', '/health/ready'],
+      excludeFromRequestLog: ['/health/live', '/health/ready', '/metrics'],
     },
     ...(config.lokiUrl
       ? {
@@ -92,6 +95,8 @@ export function loggerOptions(
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) => ({ secrets: appSecrets, directory: config.secretsDir }),
     }),
+    // Metrics of each lib into the app's registry, served on GET /metrics.
+    SecretsMetricsModule.forRoot({ registry: metricsRegistry }),
     LokiLoggerModule.forRootAsync({
       isGlobal: true,
       inject: [appConfig.KEY, SecretsService],
@@ -153,6 +158,7 @@ export function loggerOptions(
   ],
   controllers: [
     HealthController,
+    MetricsController,
     CacheController,
     JobsController,
     SessionController,

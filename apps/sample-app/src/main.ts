@@ -76,10 +76,10 @@ async function bootstrap(): Promise<void> {
     cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 86_400_000 },
   });
   // A session store that cannot reach Redis (failover) is a retryable 503, not express's 500 page.
-  // The probes (/health/live, /health/ready) skip it: they read no session, and express-session
-  // would make (and drop) a random session id for each probe without a cookie.
+  // The probes (/health/live, /health/ready) and the Prometheus scrape (/metrics) skip it: they
+  // read no session, and express-session would make (and drop) a random session id for each.
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.path.startsWith('/health/')) return next();
+    if (req.path.startsWith('/health/') || req.path === '/metrics') return next();
     return sessions(req, res, (err?: unknown) => {
       if (err === undefined) return next();
       res.setHeader('Retry-After', '1');

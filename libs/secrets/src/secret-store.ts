@@ -27,6 +27,8 @@ interface Entry {
   rotations: number;
   rotationFailures: number;
   lastRotatedAt: number | undefined;
+  /** When the value in use was read (boot load or last rotation), epoch ms. */
+  loadedAt: number | undefined;
 }
 
 /**
@@ -62,6 +64,7 @@ export class SecretStore {
           rotations: 0,
           rotationFailures: 0,
           lastRotatedAt: undefined,
+          loadedAt: undefined,
         },
       ]),
     );
@@ -210,6 +213,7 @@ export class SecretStore {
       rotations: entry.rotations,
       rotationFailures: entry.rotationFailures,
       lastRotatedAt: entry.lastRotatedAt,
+      loadedAt: entry.loadedAt,
     }));
     return {
       loads: this.#loads,
@@ -286,6 +290,7 @@ export class SecretStore {
     entry.parsed = parsed;
     entry.source = source;
     entry.generation += 1;
+    entry.loadedAt = Date.now();
     this.#redaction.add(text ?? bytes.toString('utf8'), parsed);
   }
 

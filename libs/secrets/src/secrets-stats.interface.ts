@@ -8,6 +8,8 @@ export interface SecretStats {
   readonly rotationFailures: number;
   /** Epoch ms of the last rotation; `undefined` while it has the value of the boot load. */
   readonly lastRotatedAt: number | undefined;
+  /** Epoch ms at which the value in use was read (boot load or last rotation); `undefined` if none. */
+  readonly loadedAt: number | undefined;
 }
 
 /**

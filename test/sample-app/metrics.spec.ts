@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTopology } from '../support/use-topology.js';
+import { AppProcess, secretsDir } from './app-process.js';
+
+const REDIS_PASSWORD = 'metrics-redis-pw-Kq2rT7vB';
+const SENTINEL_PASSWORD = 'metrics-sentinel-pw-Xs9pL4nD';
+
+/** `name{labels}` → value of one scrape. */
+function series(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const cut = line.lastIndexOf(' ');
+    out.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+  }
+  return out;
+}
+
+describe('sample app GET /metrics (built app, real Sentinel topology)', () => {
+  const topo = useTopology({ password: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
+  let app: AppProcess;
+  let secrets: ReturnType<typeof secretsDir>;
+
+  beforeAll(async () => {
+    secrets = secretsDir({ redis_password: REDIS_PASSWORD, sentinel_password: SENTINEL_PASSWORD });
+    app = await AppProcess.spawn({ REDIS_SENTINELS: topo.sentinelList, SECRETS_DIR: secrets.dir });
+    await app.ready();
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    secrets?.remove();
+  });
+
+  it('serves the secrets metrics and Node process metrics in the Prometheus text format, without a secret', async () => {
+    const res = await fetch(`${app.url}/metrics`, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const s = series(text);
+    expect(s.get('bastion_secrets_loads_total')).toBe(1);
+    expect(s.get('bastion_secrets_loaded{secret="redis_password"}')).toBe(1);
+    expect(s.get('bastion_secrets_rotations_total{secret="redis_password"}')).toBe(0);
+    expect(s.get('bastion_secrets_age_seconds{secret="redis_password"}')).toBeGreaterThanOrEqual(0);
+    expect(s.has('process_cpu_user_seconds_total')).toBe(true);
+    expect(text).not.toContain(REDIS_PASSWORD);
+    expect(text).not.toContain(SENTINEL_PASSWORD);
+    // Scrapes are not request-logged and get no session cookie.
+    expect(res.headers.get('set-cookie')).toBeNull();
+    await app.request('GET', '/health/live');
+    expect(app.stdout).not.toMatch(/"url":"\/metrics"|GET \/metrics/);
+  });
+});
