@@ -6,6 +6,12 @@ import { AppProcess, secretsDir } from './app-process.js';
 const REDIS_PASSWORD = 'loki-e2e-redis-pw-77';
 const LOKI_PASSWORD = 'loki-e2e-basic-auth-pw-31';
 
+/** The value of one series in a Prometheus text scrape (NaN when absent). */
+function value(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+}
+
 describe('sample app with LOKI_URL (fake Loki speaking the push API)', () => {
   let topo: RedisTopology;
   let loki: FakeLoki;
@@ -77,5 +83,32 @@ describe('sample app with LOKI_URL (fake Loki speaking the push API)', () => {
       await loki.accept();
     }
     expect(app.output).not.toContain(LOKI_PASSWORD);
+  });
+
+  const scrape = async (): Promise<string> => (await app.request('GET', '/metrics')).body as string;
+
+  it('GET /metrics: lines shipped, then pushes that found no Loki while it refuses connections', async () => {
+    await vi.waitFor(
+      async () => expect(value(await scrape(), 'bastion_loki_lines_shipped_total')).toBeGreaterThan(0),
+      { timeout: 10_000, interval: 100 },
+    );
+    const before = value(await scrape(), 'bastion_loki_pushes_total{outcome="network"}');
+    await loki.refuse();
+    try {
+      await vi.waitFor(
+        async () => {
+          await app.request('GET', '/cache/during-outage'); // produce lines to ship
+          const text = await scrape();
+          expect(value(text, 'bastion_loki_pushes_total{outcome="network"}')).toBeGreaterThan(before);
+          expect(value(text, 'bastion_loki_buffered_lines')).toBeGreaterThan(0);
+        },
+        { timeout: 15_000, interval: 100 },
+      );
+    } finally {
+      await loki.accept();
+    }
+    const text = await scrape();
+    expect(text).not.toContain(LOKI_PASSWORD);
+    expect(text).not.toContain(REDIS_PASSWORD);
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vi } from 'vitest';
+import { triggerFailoverWithRetry } from '../support/sentinel-clock.js';
 import { useTopology } from '../support/use-topology.js';
 import { AppProcess, secretsDir } from './app-process.js';
 
@@ -49,5 +51,28 @@ describe('sample app GET /metrics (built app, real Sentinel topology)', () => {
     expect(res.headers.get('set-cookie')).toBeNull();
     await app.request('GET', '/health/live');
     expect(app.stdout).not.toMatch(/"url":"\/metrics"|GET \/metrics/);
+  });
+
+  const scrape = async (): Promise<Map<string, number>> =>
+    series((await app.request('GET', '/metrics')).body as string);
+
+  it('moves the Redis series on a failover: failovers, the master address, the failover duration', async () => {
+    const before = await scrape();
+    const oldMaster = `127.0.0.1:${(await topo.currentMasterPort())!}`;
+    expect(before.get(`bastion_redis_master_info{address="${oldMaster}"}`)).toBe(1);
+    expect(before.get('bastion_redis_client_ready{client="default"}')).toBe(1);
+    expect(before.get('bastion_redis_failovers_total')).toBe(0);
+    await triggerFailoverWithRetry(topo);
+    await vi.waitFor(
+      async () => {
+        const after = await scrape();
+        expect(after.get('bastion_redis_failovers_total')).toBe(1);
+        expect(after.get('bastion_redis_failover_seconds_count')).toBe(1);
+        expect(after.has(`bastion_redis_master_info{address="${oldMaster}"}`)).toBe(false);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    const newMaster = `127.0.0.1:${(await topo.currentMasterPort())!}`;
+    expect((await scrape()).get(`bastion_redis_master_info{address="${newMaster}"}`)).toBe(1);
   });
 });

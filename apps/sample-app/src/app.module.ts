@@ -14,8 +14,10 @@ import {
   type RedisSentinelModuleOptions,
 } from '@bastion/redis-sentinel';
 import { RedisKeyvStore } from '@bastion/redis-sentinel/keyv';
+import { RedisSentinelMetricsModule } from '@bastion/redis-sentinel/metrics';
 import { RedisThrottlerStorage } from '@bastion/redis-sentinel/throttler';
 import { LokiLoggerModule, type LokiLoggerModuleOptions } from '@bastion/loki-logger';
+import { LokiLoggerMetricsModule } from '@bastion/loki-logger/metrics';
 import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { appConfig, type AppConfig } from './config/app.config.js';
@@ -97,6 +99,8 @@ export function loggerOptions(
     }),
     // Metrics of each lib into the app's registry, served on GET /metrics.
     SecretsMetricsModule.forRoot({ registry: metricsRegistry }),
+    RedisSentinelMetricsModule.forRoot({ registry: metricsRegistry }),
+    LokiLoggerMetricsModule.forRoot({ registry: metricsRegistry }),
     LokiLoggerModule.forRootAsync({
       isGlobal: true,
       inject: [appConfig.KEY, SecretsService],
