@@ -6,16 +6,11 @@ import { LokiLogger, LokiLoggerModule, type LokiShippingOptions } from '@bastion
 import { LokiLoggerMetricsModule } from '@bastion/loki-logger/metrics';
 import { FakeLoki } from '../fake-loki/fake-loki.js';
 import { CaptureStream } from './helpers.js';
+import { parsePrometheusText } from '../support/prometheus-text.js';
 
-/** `name{labels} value` lines of one scrape, by series. */
+/** The series of one scrape of `registry`. */
 async function scrape(registry: Registry): Promise<Map<string, number>> {
-  const series = new Map<string, number>();
-  for (const line of (await registry.metrics()).split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const cut = line.lastIndexOf(' ');
-    series.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return series;
+  return parsePrometheusText(await registry.metrics());
 }
 
 /** A Nest app context with the logger (global) and its metrics on `registry` (default: prom-client's). */

@@ -84,38 +84,33 @@ function importedPackages(entry: string): Set<string> {
   return packages;
 }
 
+/**
+ * `./<entry>` of a lib is packed and exported, `peer` is an optional peer, and of the lib's entries
+ * only `./<entry>` loads it (`others` never do).
+ */
+async function expectOnlySubpathLoads(lib: string, entry: string, peer: string, others = ['index']) {
+  const dir = join(workspace, `libs/${lib}`);
+  const { files } = await packer.pack(`libs/${lib}`);
+  expect(files).toEqual(expect.arrayContaining([`dist/${entry}.js`, `dist/${entry}.d.ts`]));
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    exports: Record<string, { import?: string; types?: string }>;
+  } & Manifest;
+  expect(pkg.exports[`./${entry}`]).toMatchObject({
+    import: `./dist/${entry}.js`,
+    types: `./dist/${entry}.d.ts`,
+  });
+  expect(pkg.peerDependenciesMeta?.[peer]?.optional).toBe(true);
+  for (const other of others) expect(importedPackages(join(dir, `dist/${other}.js`))).not.toContain(peer);
+  expect(importedPackages(join(dir, `dist/${entry}.js`))).toContain(peer);
+}
+
 describe('optional integrations stay optional (Terminus style)', () => {
   it('@bastion/secrets: the main entry never loads @nestjs/config; the ./config subpath does', async () => {
-    const dir = join(workspace, 'libs/secrets');
-    const { files } = await packer.pack('libs/secrets');
-    expect(files).toEqual(expect.arrayContaining(['dist/config.js', 'dist/config.d.ts']));
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-      exports: Record<string, { import?: string; types?: string }>;
-    } & Manifest;
-    expect(pkg.exports['./config']).toMatchObject({
-      import: './dist/config.js',
-      types: './dist/config.d.ts',
-    });
-    expect(pkg.peerDependenciesMeta?.['@nestjs/config']?.optional).toBe(true);
-    expect(importedPackages(join(dir, 'dist/index.js'))).not.toContain('@nestjs/config');
-    expect(importedPackages(join(dir, 'dist/config.js'))).toContain('@nestjs/config');
+    await expectOnlySubpathLoads('secrets', 'config', '@nestjs/config');
   });
 
   it('@bastion/secrets: the main entry never loads prom-client; the ./metrics subpath does', async () => {
-    const dir = join(workspace, 'libs/secrets');
-    const { files } = await packer.pack('libs/secrets');
-    expect(files).toEqual(expect.arrayContaining(['dist/metrics.js', 'dist/metrics.d.ts']));
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-      exports: Record<string, { import?: string; types?: string }>;
-    } & Manifest;
-    expect(pkg.exports['./metrics']).toMatchObject({
-      import: './dist/metrics.js',
-      types: './dist/metrics.d.ts',
-    });
-    expect(pkg.peerDependenciesMeta?.['prom-client']?.optional).toBe(true);
-    for (const entry of ['index', 'config'])
-      expect(importedPackages(join(dir, `dist/${entry}.js`))).not.toContain('prom-client');
-    expect(importedPackages(join(dir, 'dist/metrics.js'))).toContain('prom-client');
+    await expectOnlySubpathLoads('secrets', 'metrics', 'prom-client', ['index', 'config']);
   });
 
   it('@bastion/redis-sentinel: the integration subpaths are exported, no entry loads an optional peer at run time, ./metrics loads prom-client only', async () => {
@@ -156,19 +151,7 @@ describe('optional integrations stay optional (Terminus style)', () => {
   });
 
   it('@bastion/loki-logger: the main entry never loads prom-client; the ./metrics subpath does', async () => {
-    const dir = join(workspace, 'libs/loki-logger');
-    const { files } = await packer.pack('libs/loki-logger');
-    expect(files).toEqual(expect.arrayContaining(['dist/metrics.js', 'dist/metrics.d.ts']));
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-      exports: Record<string, { import?: string; types?: string }>;
-    } & Manifest;
-    expect(pkg.exports['./metrics']).toMatchObject({
-      import: './dist/metrics.js',
-      types: './dist/metrics.d.ts',
-    });
-    expect(pkg.peerDependenciesMeta?.['prom-client']?.optional).toBe(true);
-    expect(importedPackages(join(dir, 'dist/index.js'))).not.toContain('prom-client');
-    expect(importedPackages(join(dir, 'dist/metrics.js'))).toContain('prom-client');
+    await expectOnlySubpathLoads('loki-logger', 'metrics', 'prom-client');
   });
 
   it('@bastion/loki-logger never imports @opentelemetry/api: an optional peer, looked up only if installed', () => {

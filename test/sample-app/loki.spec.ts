@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisTopology } from '@bastion/redis-topology';
 import { FakeLoki } from '../fake-loki/fake-loki.js';
+import { parsePrometheusText } from '../support/prometheus-text.js';
 import { AppProcess, secretsDir } from './app-process.js';
 
 const REDIS_PASSWORD = 'loki-e2e-redis-pw-77';
@@ -8,8 +9,7 @@ const LOKI_PASSWORD = 'loki-e2e-basic-auth-pw-31';
 
 /** The value of one series in a Prometheus text scrape (NaN when absent). */
 function value(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+  return parsePrometheusText(text).get(series) ?? Number.NaN;
 }
 
 describe('sample app with LOKI_URL (fake Loki speaking the push API)', () => {

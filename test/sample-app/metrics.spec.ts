@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vi } from 'vitest';
 import { triggerFailoverWithRetry } from '../support/sentinel-clock.js';
+import { parsePrometheusText } from '../support/prometheus-text.js';
 import { useTopology } from '../support/use-topology.js';
 import { AppProcess, secretsDir } from './app-process.js';
 
 const REDIS_PASSWORD = 'metrics-redis-pw-Kq2rT7vB';
 const SENTINEL_PASSWORD = 'metrics-sentinel-pw-Xs9pL4nD';
-
-/** `name{labels}` → value of one scrape. */
-function series(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const cut = line.lastIndexOf(' ');
-    out.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return out;
-}
 
 describe('sample app GET /metrics (built app, real Sentinel topology)', () => {
   const topo = useTopology({ password: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
@@ -39,7 +29,7 @@ describe('sample app GET /metrics (built app, real Sentinel topology)', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
-    const s = series(text);
+    const s = parsePrometheusText(text);
     expect(s.get('bastion_secrets_loads_total')).toBe(1);
     expect(s.get('bastion_secrets_loaded{secret="redis_password"}')).toBe(1);
     expect(s.get('bastion_secrets_rotations_total{secret="redis_password"}')).toBe(0);
@@ -54,7 +44,7 @@ describe('sample app GET /metrics (built app, real Sentinel topology)', () => {
   });
 
   const scrape = async (): Promise<Map<string, number>> =>
-    series((await app.request('GET', '/metrics')).body as string);
+    parsePrometheusText((await app.request('GET', '/metrics')).body as string);
 
   it('moves the Redis series on a failover: failovers, the master address, the failover duration', async () => {
     const before = await scrape();

@@ -5,16 +5,11 @@ import { SecretsModule, SecretsService } from '@bastion/secrets';
 import { SecretsMetricsModule } from '@bastion/secrets/metrics';
 import { CaptureLogger } from './support/capture-logger.js';
 import { KubernetesVolume, SecretsSandbox } from './support/secrets-sandbox.js';
+import { parsePrometheusText } from '../support/prometheus-text.js';
 
-/** `name{labels} value` lines of one scrape, by series. */
+/** The series of one scrape of `registry`. */
 async function scrape(registry: Registry): Promise<Map<string, number>> {
-  const series = new Map<string, number>();
-  for (const line of (await registry.metrics()).split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const cut = line.lastIndexOf(' ');
-    series.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return series;
+  return parsePrometheusText(await registry.metrics());
 }
 
 describe('@bastion/secrets/metrics (prom-client)', () => {
