@@ -45,7 +45,13 @@ describe('commands in flight when a failover drops the connection', () => {
       const [[pipelineError]] = ((await pipelined) as { value: [[Error | null, unknown]] }).value;
       expect(pipelineError).toBeInstanceOf(RedisConnectionLostError);
 
-      // The XREAD waits on the new master: an entry added there reaches it.
+      // The XREAD waits on the new master: an entry added there reaches it. Added once the XREAD is
+      // there: resent, it reads from "$" again, so an entry added before the resend is not for it.
+      const newMaster = topo.nodeByPort(observer.switches[0]!.to);
+      await vi.waitFor(
+        async () => expect(await topo.command(newMaster, 'CLIENT', 'LIST')).toMatch(/cmd=xread/),
+        { timeout: 10_000, interval: 20 },
+      );
       await vi.waitFor(async () => expect(await redis.xadd('in-flight:stream', '*', 'n', '1')).toBeTruthy(), {
         timeout: 10_000,
         interval: 20,

@@ -265,7 +265,7 @@ export class SecretStore {
       old?.fill(0);
       this.#generation += 1;
       entry.rotations += 1;
-      entry.lastRotatedAt = Date.now();
+      entry.lastRotatedAt = entry.loadedAt;
       this.#logger.log(`Secret "${entry.secret.name}" rotated (generation ${entry.generation}).`);
       this.#events.next({ type: 'rotated', name: entry.secret.name, generation: entry.generation, source });
       return;
