@@ -132,7 +132,8 @@ export class LokiTransport extends TransportStream {
       if (traceId !== undefined) (metadata ??= []).push(['trace_id', traceId]);
       if (rec.span_id !== undefined) (metadata ??= []).push(['span_id', rec.span_id]);
       if (metadata !== undefined) {
-        for (const [k, v] of metadata) size += Buffer.byteLength(k) + Buffer.byteLength(v);
+        // The keys are this file's ASCII names: their length is their size.
+        for (const [k, v] of metadata) size += k.length + Buffer.byteLength(v);
       }
     }
     const entry: LokiEntry = { ms, sub, line, metadata, stream, size };
