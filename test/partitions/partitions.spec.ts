@@ -189,10 +189,21 @@ describe.skipIf(!!unsupported)(`network partitions${unsupported ? ` (skipped: ${
     expect(r.reconnectsDuringFault).toBe(0);
     // Only durable writes fail, refused before they are sent: without a Sentinel connection the
     // module could not see a failover, so it cannot vouch for a replica's acknowledgement.
-    const errors = Object.keys(r.result.clients[0]!.errors);
+    const counts = r.result.clients[0]!.errors;
+    const errors = Object.keys(counts);
     expect(errors.length).toBeGreaterThan(0);
+    // The one durable write in flight when the watcher lost the Sentinels (the load writes them
+    // one at a time) is reported unconfirmed rather than refused: it was sent while they were heard.
+    const inFlightAtCut = errors.filter((e) =>
+      e.startsWith('DurableWriteError: Durable write: the connection changed or a failover started'),
+    );
+    for (const e of inFlightAtCut) expect(counts[e]).toBe(1);
     expect(
-      errors.filter((e) => !e.startsWith('DurableWriteError: Durable write refused: not every Sentinel')),
+      errors.filter(
+        (e) =>
+          !e.startsWith('DurableWriteError: Durable write refused: not every Sentinel') &&
+          !inFlightAtCut.includes(e),
+      ),
     ).toEqual([]);
     const late = samplesFrom(r, 1500);
     expect(late.length).toBeGreaterThan(0);
