@@ -36,13 +36,14 @@ function templateOf(doc: ComposeFile, service: string): string {
 }
 
 describe.each(stacks)('$file ($kind)', ({ doc }) => {
-  it('has the whole topology: app, master, 2 replicas, 3 Sentinels, Loki, Alloy, Grafana', () => {
+  it('has the whole topology: app, master, 2 replicas, 3 Sentinels, Loki, Alloy, Prometheus, Grafana', () => {
     expect(Object.keys(doc.services).toSorted()).toEqual(
       [
         'alloy',
         'app',
         'grafana',
         'loki',
+        'prometheus',
         'redis-master',
         'redis-replica-1',
         'redis-replica-2',

@@ -22,7 +22,7 @@ type Dashboard = {
   annotations: { list: { expr: string; datasource: { uid: string } }[] };
 };
 
-const datasources = parse(readDockerFile('grafana/provisioning/datasources/loki.yaml')) as {
+const datasources = parse(readDockerFile('grafana/provisioning/datasources/datasources.yaml')) as {
   apiVersion: number;
   datasources: {
     uid: string;
@@ -73,7 +73,7 @@ describe('Grafana provisioning', () => {
         typeof c === 'string' ? c : c.target,
       );
       expect(targets).toContain(`${path}/sample-app.json`);
-      expect(targets).toContain('/etc/grafana/provisioning/datasources/loki.yaml');
+      expect(targets).toContain('/etc/grafana/provisioning/datasources/datasources.yaml');
       expect(targets).toContain('/etc/grafana/provisioning/dashboards/bastion.yaml');
     }
   });
