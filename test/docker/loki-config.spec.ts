@@ -62,6 +62,8 @@ describe('docker/loki/loki.yaml (Loki 3.7, single binary, filesystem)', () => {
   it('listens where Alloy and Grafana send (port 3100)', () => {
     expect(config.server.http_listen_port).toBe(3100);
     expect(readDockerFile('alloy/config.alloy')).toContain('http://loki:3100/loki/api/v1/push');
-    expect(readDockerFile('grafana/provisioning/datasources/datasources.yaml')).toContain('url: http://loki:3100');
+    expect(readDockerFile('grafana/provisioning/datasources/datasources.yaml')).toContain(
+      'url: http://loki:3100',
+    );
   });
 });
