@@ -27,7 +27,7 @@ describe('docker/README.md', () => {
     // Paths in the file table are relative to docker/.
     const relative = [
       ...runbook.matchAll(
-        /`((?:redis|swarm|loki|alloy|grafana|secrets)\/[\w./-]+\.\w+|docker-compose[\w.-]*\.yml|Dockerfile[\w.]*)`/g,
+        /`((?:redis|swarm|loki|alloy|grafana|prometheus|secrets)\/[\w./-]+\.\w+|docker-compose[\w.-]*\.yml|Dockerfile[\w.]*)`/g,
       ),
     ].map((m) => m[1]!);
     const paths = new Set([...prefixed, ...relative]);
