@@ -85,4 +85,20 @@ describe('sample app configuration', () => {
     ]);
     expect(problemsOf({ REDIS_URL: 'not a url' })).toEqual(['REDIS_URL is not a valid URL']);
   });
+
+  it('METRICS_ENABLED: on by default, "false" (any case) turns it off, anything else is a problem', () => {
+    const sentinels = { REDIS_SENTINELS: 's1:26379' };
+    expect(parseAppConfig(sentinels).metricsEnabled).toBe(true);
+    expect(parseAppConfig({ ...sentinels, METRICS_ENABLED: ' ' }).metricsEnabled).toBe(true);
+    expect(parseAppConfig({ ...sentinels, METRICS_ENABLED: 'true' }).metricsEnabled).toBe(true);
+    expect(parseAppConfig({ ...sentinels, METRICS_ENABLED: 'false' }).metricsEnabled).toBe(false);
+    expect(parseAppConfig({ ...sentinels, METRICS_ENABLED: 'FALSE' }).metricsEnabled).toBe(false);
+    expect(problemsOf({ ...sentinels, METRICS_ENABLED: 'no' })).toEqual([
+      'METRICS_ENABLED must be "true" or "false" (got "no")',
+    ]);
+    expect(problemsOf({ ...sentinels, METRICS_ENABLED: '0', PORT: 'x' })).toEqual([
+      'PORT must be an integer between 0 and 65535 (got "x")',
+      'METRICS_ENABLED must be "true" or "false" (got "0")',
+    ]);
+  });
 });

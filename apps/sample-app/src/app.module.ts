@@ -6,7 +6,6 @@ import { BullModule } from '@nestjs/bullmq';
 import { CacheModule } from '@nestjs/cache-manager';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { SecretsModule, SecretsService } from '@bastion/secrets';
-import { SecretsMetricsModule } from '@bastion/secrets/metrics';
 import {
   getRedisToken,
   RedisSentinelModule,
@@ -14,18 +13,15 @@ import {
   type RedisSentinelModuleOptions,
 } from '@bastion/redis-sentinel';
 import { RedisKeyvStore } from '@bastion/redis-sentinel/keyv';
-import { RedisSentinelMetricsModule } from '@bastion/redis-sentinel/metrics';
 import { RedisThrottlerStorage } from '@bastion/redis-sentinel/throttler';
 import { LokiLoggerModule, type LokiLoggerModuleOptions } from '@bastion/loki-logger';
-import { LokiLoggerMetricsModule } from '@bastion/loki-logger/metrics';
 import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
-import { appConfig, type AppConfig } from './config/app.config.js';
+import { appConfig, parseAppConfig, type AppConfig } from './config/app.config.js';
 import { appSecrets, type AppSecret } from './config/app-secrets.js';
 import { REDIS_CLIENTS } from './common/redis-clients.js';
 import { HealthController } from './health/health.controller.js';
-import { MetricsController } from './metrics/metrics.controller.js';
-import { metricsRegistry } from './metrics/metrics-registry.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { CacheController } from './cache/cache.controller.js';
 import { CACHE_NAMESPACE, CacheService } from './cache/cache.service.js';
 import { JOBS_QUEUE } from './jobs/job.js';
@@ -89,18 +85,30 @@ export function loggerOptions(
   };
 }
 
+/**
+ * The configuration that decides which modules make up the app, read when this file is imported
+ * (main.ts imports it inside its boot error handling): an invalid environment fails the boot here
+ * with the same `AppConfigError`, every problem listed. Everything else reads `appConfig`.
+ */
+const bootConfig = parseAppConfig(process.env);
+
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
     SecretsModule.forRootAsync({
       isGlobal: true,
       inject: [appConfig.KEY],
-      useFactory: (config: AppConfig) => ({ secrets: appSecrets, directory: config.secretsDir }),
+      // rotation: the files are re-read when SECRETS_DIR changes (and every 60 s): what reads a
+      // secret at use (loki_password, at each push) takes a new value without a restart; the rest
+      // read theirs at boot. Each rotation counts in bastion_secrets_rotations_total.
+      useFactory: (config: AppConfig) => ({
+        secrets: appSecrets,
+        directory: config.secretsDir,
+        rotation: true,
+      }),
     }),
-    // Metrics of each lib into the app's registry, served on GET /metrics.
-    SecretsMetricsModule.forRoot({ registry: metricsRegistry }),
-    RedisSentinelMetricsModule.forRoot({ registry: metricsRegistry }),
-    LokiLoggerMetricsModule.forRoot({ registry: metricsRegistry }),
+    // GET /metrics with the metrics of each lib; left out with METRICS_ENABLED=false.
+    MetricsModule.register(bootConfig.metricsEnabled),
     LokiLoggerModule.forRootAsync({
       isGlobal: true,
       inject: [appConfig.KEY, SecretsService],
@@ -162,7 +170,6 @@ export function loggerOptions(
   ],
   controllers: [
     HealthController,
-    MetricsController,
     CacheController,
     JobsController,
     SessionController,

@@ -34,6 +34,8 @@ export interface AppConfig {
   jobAckTimeoutMs: number;
   /** Readiness probes within this long of a check share its outcome; 0: every probe checks. */
   healthReadyShareMs: number;
+  /** `GET /metrics` and the libs' metrics modules; `false` leaves them out (no prom-client registry). */
+  metricsEnabled: boolean;
 }
 
 const LOG_LEVELS = Object.keys(LOKI_LOG_LEVELS) as LokiLogLevel[];
@@ -101,6 +103,16 @@ const sentinelList = v.pipe(
   }),
 );
 
+/** A switch: "true" or "false" (any case). */
+function flag(name: string) {
+  return v.pipe(
+    v.string(),
+    v.toLowerCase(),
+    v.picklist(['true', 'false'], (i) => `${name} must be "true" or "false" (got ${got(i)})`),
+    v.transform((raw) => raw === 'true'),
+  );
+}
+
 /** Express `trust proxy`: "false", "true", a hop count, or addresses/subnets. */
 const trustProxy = v.pipe(
   v.string(),
@@ -143,6 +155,7 @@ const EnvSchema = v.object({
   WORKER_CONCURRENCY: v.optional(integer('WORKER_CONCURRENCY', 1, 256), '4'),
   JOB_ACK_TIMEOUT_MS: v.optional(integer('JOB_ACK_TIMEOUT_MS', 10, 60_000), '1000'),
   HEALTH_READY_SHARE_MS: v.optional(integer('HEALTH_READY_SHARE_MS', 0, 1000), '100'),
+  METRICS_ENABLED: v.optional(flag('METRICS_ENABLED'), 'true'),
 });
 
 /** Parses and validates the environment; collects every problem before throwing one error. */
@@ -179,6 +192,7 @@ export function parseAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     workerConcurrency: e.WORKER_CONCURRENCY,
     jobAckTimeoutMs: e.JOB_ACK_TIMEOUT_MS,
     healthReadyShareMs: e.HEALTH_READY_SHARE_MS,
+    metricsEnabled: e.METRICS_ENABLED,
   };
 }
 

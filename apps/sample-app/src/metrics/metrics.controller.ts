@@ -1,5 +1,5 @@
-import { Controller, Get, Header } from '@nestjs/common';
-import { metricsRegistry } from './metrics-registry.js';
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Registry } from 'prom-client';
 
 /**
  * `GET /metrics` for Prometheus: the libs' metrics (secrets, Redis, the Loki shipper) and Node's
@@ -7,9 +7,12 @@ import { metricsRegistry } from './metrics-registry.js';
  */
 @Controller('metrics')
 export class MetricsController {
+  // Explicit token: DI keeps working in builds without decorator metadata.
+  constructor(@Inject(Registry) private readonly registry: Registry) {}
+
   @Get()
-  @Header('Content-Type', metricsRegistry.contentType)
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   metrics(): Promise<string> {
-    return metricsRegistry.metrics();
+    return this.registry.metrics();
   }
 }
