@@ -4,7 +4,10 @@
  * - node:<NODE_VERSION>-bookworm-slim: Debian bookworm (debootstrap minbase) + this machine's
  *   own node binary and npm, a `node` user with uid 1000 (as the official image);
  * - redis:7.4-alpine: the same Debian base + Debian's redis-server/redis-tools (7.0) and a
- *   docker-entrypoint.sh that, like the official one, chowns /data and drops to the `redis` user.
+ *   docker-entrypoint.sh that, like the official one, chowns /data and drops to the `redis` user;
+ * - prom/prometheus (the tag stack.yml names): the same base + Debian's prometheus (2.42) and
+ *   wget for the health check, entrypoint the binary, user nobody owning /prometheus, as the
+ *   official image. The stack's flags and prometheus.swarm.yml read the same in 2.42 and 3.
  * Loki, Alloy and Grafana cannot be made here: the stack test leaves them out.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +66,7 @@ exec "$@"
 export async function buildBaseImages(
   d: PrivateDocker,
   nodeVersion: string,
+  prometheusImage: string,
   log: (s: string) => void,
 ): Promise<void> {
   const tar = await debianTarball(log);
@@ -110,15 +114,30 @@ EXPOSE 6379
 CMD ["redis-server"]
 `,
     );
+    mkdirSync(join(ctx, 'prometheus'));
+    writeFileSync(
+      join(ctx, 'prometheus', 'Dockerfile'),
+      `FROM ${DEBIAN_BASE}
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus wget >/dev/null \\
+ && rm -rf /var/lib/apt/lists/* && mkdir -p /prometheus && chown nobody:nogroup /prometheus
+USER nobody
+VOLUME /prometheus
+WORKDIR /prometheus
+EXPOSE 9090
+ENTRYPOINT ["/usr/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]
+`,
+    );
     const t0 = Date.now();
     await Promise.all([
       d.docker(['build', '-q', '-t', `node:${nodeVersion}-bookworm-slim`, join(ctx, 'node')], {
         timeoutMs: 600_000,
       }),
       d.docker(['build', '-q', '-t', REDIS_IMAGE, join(ctx, 'redis')], { timeoutMs: 600_000 }),
+      d.docker(['build', '-q', '-t', prometheusImage, join(ctx, 'prometheus')], { timeoutMs: 600_000 }),
     ]);
     log(
-      `stand-in images node:${nodeVersion}-bookworm-slim and ${REDIS_IMAGE} built in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      `stand-in images node:${nodeVersion}-bookworm-slim, ${REDIS_IMAGE} and ${prometheusImage} built in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     );
   } finally {
     rmSync(ctx, { recursive: true, force: true });

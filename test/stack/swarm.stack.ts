@@ -167,7 +167,10 @@ describe.skipIf(!!impossible)('docker/swarm/stack.yml on a real engine (single-n
     stack = new Stack(d);
 
     const dockerfile = readFileSync(join(root, 'docker/Dockerfile'), 'utf8');
-    await buildBaseImages(d, nodeVersionOfDockerfile(dockerfile), log);
+    const prometheusImage = /^\s+image: (prom\/prometheus:\S+)$/m.exec(
+      readFileSync(join(root, 'docker/swarm/stack.yml'), 'utf8'),
+    )![1]!;
+    await buildBaseImages(d, nodeVersionOfDockerfile(dockerfile), prometheusImage, log);
 
     // The app image as users build it; npm reaches the registry with this machine's CA bundle
     // (the host npm config's cafile) through the Dockerfile's optional npm_ca BuildKit secret.
@@ -249,6 +252,54 @@ describe.skipIf(!!impossible)('docker/swarm/stack.yml on a real engine (single-n
       for (const name of SECRET_NAMES) expect(out).toContain(`/run/secrets/${name} 1000 1000 400`);
     }
     await reportTilts('startup');
+  });
+
+  it('Prometheus scrapes every app task (tasks.app) and evaluates the alert rules without error', async () => {
+    const [prom] = await stack.running('prometheus');
+    expect(prom).toBeDefined();
+    const api = async <T>(path: string): Promise<T> => {
+      const out = (
+        await stack.exec(prom!.id, ['wget', '-q', '-T', '5', '-O', '-', `http://127.0.0.1:9090${path}`])
+      ).stdout;
+      return (JSON.parse(out) as { data: T }).data;
+    };
+    const tp = Date.now();
+    // One scrape every 15 s (the stack's interval): both tasks found through Docker DNS and up.
+    await waitFor(
+      'Prometheus scraping both app tasks',
+      90_000,
+      async () => {
+        const targets = await api<{
+          activeTargets: { labels: { job: string; instance: string }; health: string }[];
+        }>('/api/v1/targets');
+        const app = targets.activeTargets.filter((t) => t.labels.job === 'sample-app');
+        return app.length === 2 && app.every((t) => t.health === 'up') ? app : undefined;
+      },
+      2000,
+    );
+    const instances = (
+      await api<{ result: { metric: { instance: string } }[] }>(
+        `/api/v1/query?query=${encodeURIComponent('bastion_redis_client_ready{client="default"} == 1')}`,
+      )
+    ).result.map((r) => r.metric.instance);
+    // Each task on its own (its overlay address), not one of them twice through the service's name.
+    expect(new Set(instances).size).toBe(2);
+    const rules = await waitFor(
+      'every alert rule evaluated',
+      60_000,
+      async () => {
+        const data = await api<{
+          groups: { rules: { name: string; health: string; lastError?: string }[] }[];
+        }>('/api/v1/rules');
+        const all = data.groups.flatMap((g) => g.rules);
+        return all.length > 0 && all.every((r) => r.health !== 'unknown') ? all : undefined;
+      },
+      2000,
+    );
+    for (const r of rules) expect(r.health, `${r.name}: ${r.lastError ?? ''}`).toBe('ok');
+    figure(
+      `prometheus: both app tasks scraped through tasks.app, ${rules.length} rules evaluated, ${((Date.now() - tp) / 1000).toFixed(0)} s after the stack was healthy`,
+    );
   });
 
   it('no secret value in docker inspect, the environment or the logs', async () => {
