@@ -117,6 +117,9 @@ describe('docker/alloy/config.alloy', () => {
 
     // A request id as an index label would create one stream per request.
     expect(source).toMatch(/stage\.structured_metadata\s*\{[^}]*request_id/s);
+    // OpenTelemetry ids, as the app's own shipper sends them (libs/loki-logger, OpenTelemetry).
+    expect(source).toMatch(/stage\.structured_metadata\s*\{[^}]*trace_id[^}]*span_id/s);
+    expect(source).toMatch(/stage\.json\s*\{[^}]*trace_id\s*=\s*"trace_id"/s);
     expect(source).not.toMatch(/stage\.labels\s*\{[^}]*request_id/s);
     // The Docker socket is the one the stack mounts.
     expect(source).toContain('unix:///var/run/docker.sock');
