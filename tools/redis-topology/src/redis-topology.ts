@@ -7,13 +7,14 @@
  * master, all replicas and the other Sentinels: a failover before the first sync promotes an
  * empty replica. It never touches port 6379 nor any server it did not start.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 import { pollUntil } from './poll-until.js';
+import { isRunning, killAndWait, redisServerBin, spawnTracked } from './server-processes.js';
 
 export type NodeRole = 'master' | 'replica' | 'sentinel';
 
@@ -50,29 +51,6 @@ export interface RedisNode {
 }
 
 const HOST = '127.0.0.1';
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/** Last line of defence: if the test process exits with servers still running, kill them. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-}
-
-export function redisServerBin(): string {
-  const bin = process.env.REDIS_SERVER_BIN || 'redis-server';
-  const probe = spawnSync(bin, ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(
-      `Cannot run "${bin}": the tests need a real redis-server binary. ` +
-        'Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_SERVER_BIN to its path.',
-    );
-  }
-  return bin;
-}
 
 export class RedisTopology {
   readonly masterName: string;
@@ -104,7 +82,6 @@ export class RedisTopology {
       readyTimeoutMs: opts.readyTimeoutMs ?? 30_000,
     };
     const topo = new RedisTopology(mkdtempSync(join(tmpdir(), 'bastion-redis-')), options);
-    installExitHook();
     try {
       await topo.boot();
       return topo;
@@ -273,20 +250,14 @@ export class RedisTopology {
 
   private spawnNode(node: RedisNode): void {
     const args = node.role === 'sentinel' ? [node.configPath, '--sentinel'] : [node.configPath];
-    const child = spawn(this.bin, args, { stdio: 'ignore' });
-    live.add(child);
-    child.once('exit', () => live.delete(child));
-    node.process = child;
+    node.process = spawnTracked(this.bin, args);
     node.stopped = false;
   }
 
   /** SIGKILL a node: it vanishes without closing its sockets cleanly. */
   async kill(node: RedisNode): Promise<void> {
-    const child = node.process;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
+    if (!isRunning(node.process)) return;
+    await killAndWait(node.process);
     node.process = undefined;
     node.stopped = false;
   }
@@ -427,15 +398,7 @@ export class RedisTopology {
   async teardown(): Promise<void> {
     if (this.tornDown) return;
     this.tornDown = true;
-    await Promise.all(
-      this.nodes.map(async (node) => {
-        const child = node.process;
-        if (!child || child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGKILL'); // works on a SIGSTOPped process too
-        await exited;
-      }),
-    );
+    await Promise.all(this.nodes.map((node) => killAndWait(node.process)));
     if (!process.env.KEEP_REDIS_LOGS) rmSync(this.dir, { recursive: true, force: true });
   }
 }
