@@ -448,8 +448,9 @@ export class RedisCluster {
     const auth = this.options.password ? ['AUTH', this.options.password] : [];
     const commandTimeout = migrateTimeoutMs + 2000;
     const source = await this.connect(fromMaster, commandTimeout);
-    const target = await this.connect(toMaster, commandTimeout);
+    let target: Redis | undefined;
     try {
+      target = await this.connect(toMaster, commandTimeout);
       for (const slot of slots) {
         await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromMaster.id);
         await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toMaster.id);
@@ -475,7 +476,7 @@ export class RedisCluster {
       }
     } finally {
       source.disconnect();
-      target.disconnect();
+      target?.disconnect();
     }
     // Gossip would spread the new owner anyway; telling the other masters at once spares clients
     // a stale redirect. A master that does not answer learns it through gossip.
