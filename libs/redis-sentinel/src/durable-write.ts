@@ -1,7 +1,11 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { nodeConnection, pipelineCommands, refreshSlots, slotMaster } from './cluster-internals.js';
+import { clusterKeySlot } from './cluster-key-slot.js';
 import { connectionEpoch } from './ioredis-internals.js';
-import { managedClientOf, type ManagedRedisClient } from './managed-redis-client.js';
-import { DurableWriteError } from './redis-sentinel.errors.js';
+import { managedClientOf, type DurableWriteCounts, type ManagedRedisClient } from './managed-redis-client.js';
+import { managedClusterOf } from './managed-redis-cluster.js';
+import { DurableWriteCrossSlotError, DurableWriteError } from './redis-sentinel.errors.js';
+import { withDeadline } from './timing.js';
 
 /** Options of `durableWrite()`. */
 export interface DurableWriteOptions {
@@ -12,6 +16,16 @@ export interface DurableWriteOptions {
    * which bounds the whole pipeline.
    */
   timeoutMs?: number;
+  /**
+   * Redis Cluster, `durableCall` only: a key the write touches. `WAIT` runs on the connection to
+   * the master of its slot. Required with a `Cluster` (a `durableWrite` finds it in its pipeline).
+   */
+  key?: string | Buffer;
+}
+
+/** An ioredis `Cluster` (duck-typed: ioredis sets `isCluster` on it). */
+function isCluster(client: Redis | Cluster): client is Cluster {
+  return (client as { isCluster?: boolean }).isCluster === true;
 }
 
 /**
@@ -24,13 +38,17 @@ export interface DurableWriteOptions {
  * make Redis strongly consistent (see the README).
  */
 export async function durableWrite(
-  client: Redis,
+  client: Redis | Cluster,
   build: (pipeline: ChainableCommander) => ChainableCommander,
   options: DurableWriteOptions = {},
 ): Promise<unknown[]> {
   const { replicas, timeoutMs } = resolveDurableOptions('durableWrite', options);
+  if (isCluster(client)) {
+    const counts = managedClusterOf(client)?.durableWrites;
+    return countOutcome(counts, clusterWriteThenWait(client, counts, build, replicas, timeoutMs));
+  }
   const managed = refuseDuringFailover(client, replicas, timeoutMs);
-  return countOutcome(managed, writeThenWait(client, managed, build, replicas, timeoutMs));
+  return countOutcome(managed?.durableWrites, writeThenWait(client, managed, build, replicas, timeoutMs));
 }
 
 async function writeThenWait(
@@ -78,13 +96,22 @@ async function writeThenWait(
  * throws `DurableWriteError` (with that result in `results`) when replication is not confirmed.
  */
 export async function durableCall<T>(
-  client: Redis,
+  client: Redis | Cluster,
   write: () => Promise<T>,
   options: DurableWriteOptions = {},
 ): Promise<T> {
   const { replicas, timeoutMs } = resolveDurableOptions('durableCall', options);
+  if (isCluster(client)) {
+    if (options.key === undefined) {
+      throw new TypeError(
+        'durableCall on a Redis Cluster: give options.key, a key the write touches (WAIT runs on its master)',
+      );
+    }
+    const counts = managedClusterOf(client)?.durableWrites;
+    return countOutcome(counts, clusterCallThenWait(client, write, options.key, replicas, timeoutMs));
+  }
   const managed = refuseDuringFailover(client, replicas, timeoutMs);
-  return countOutcome(managed, callThenWait(client, managed, write, replicas, timeoutMs));
+  return countOutcome(managed?.durableWrites, callThenWait(client, managed, write, replicas, timeoutMs));
 }
 
 async function callThenWait<T>(
@@ -173,14 +200,14 @@ function refuseDuringFailover(
  * unconfirmed on a `DurableWriteError`. A write's own error (WRONGTYPE, a lost connection before
  * the reply) is neither. Two increments per call: nothing else is recorded.
  */
-async function countOutcome<T>(managed: ManagedRedisClient | undefined, run: Promise<T>): Promise<T> {
-  if (!managed) return run;
+async function countOutcome<T>(counts: DurableWriteCounts | undefined, run: Promise<T>): Promise<T> {
+  if (!counts) return run;
   try {
     const result = await run;
-    managed.durableWrites.confirmed++;
+    counts.confirmed++;
     return result;
   } catch (err) {
-    if (err instanceof DurableWriteError) managed.durableWrites.unconfirmed++;
+    if (err instanceof DurableWriteError) counts.unconfirmed++;
     throw err;
   }
 }
@@ -198,4 +225,112 @@ function connectionChanged(replicas: number, timeoutMs: number, results: unknown
     results,
     'Durable write: the connection changed or a failover started before WAIT answered; replication is not confirmed',
   );
+}
+
+// ------------------------------------------------------------------------------- Redis Cluster
+
+/** Attempts of a cluster durable write whose every write was refused by a redirect (never applied). */
+const CLUSTER_ATTEMPTS = 3;
+/** Replies that mean the node refused the command: it was not applied, sending it again is safe. */
+const REFUSED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
+
+/** The node connection that serves `slot` now, and its connection epoch. */
+function slotConnection(
+  cluster: Cluster,
+  slot: number,
+): { node: Redis | undefined; epoch: number | undefined } {
+  const node = nodeConnection(cluster, slotMaster(cluster, slot));
+  // A connection not opened yet (lazy) opens for this write: its first socket is the one to compare.
+  const opening = node?.status === 'wait' ? 1 : 0;
+  return { node, epoch: node ? connectionEpoch(node) + opening : undefined };
+}
+
+/**
+ * Cluster `durableWrite`: every key of the pipeline must hash to one slot (else
+ * `DurableWriteCrossSlotError`, nothing sent); the pipeline and its `WAIT` go to that slot's master
+ * in one write. When every write was refused by a redirect (a failover or resharding just moved the
+ * slot: nothing applied), the slot map is reloaded and the pipeline built and sent again (3 times at most).
+ */
+async function clusterWriteThenWait(
+  cluster: Cluster,
+  counts: DurableWriteCounts | undefined,
+  build: (pipeline: ChainableCommander) => ChainableCommander,
+  replicas: number,
+  timeoutMs: number,
+): Promise<unknown[]> {
+  for (let attempt = 1; ; attempt++) {
+    const pipeline = build(cluster.pipeline());
+    const writes = pipeline.length;
+    if (writes === 0) throw new TypeError('durableWrite: the pipeline has no command');
+    const slots = new Set<number>();
+    for (const command of pipelineCommands(pipeline)) {
+      for (const key of command.getKeys()) slots.add(clusterKeySlot(key));
+    }
+    if (slots.size !== 1) {
+      if (counts) counts.refused++;
+      throw new DurableWriteCrossSlotError([...slots].toSorted((a, b) => a - b));
+    }
+    const slot = [...slots][0]!;
+    pipeline.call('WAIT', replicas, timeoutMs);
+    const before = slotConnection(cluster, slot);
+    const replies = await pipeline.exec();
+    const after = slotConnection(cluster, slot);
+    if (!replies) throw new Error('durableWrite: the pipeline was discarded');
+    const writeReplies = replies.slice(0, writes);
+    if (attempt < CLUSTER_ATTEMPTS && writeReplies.every(([err]) => err && REFUSED.test(err.message))) {
+      await withDeadline(refreshSlots(cluster), timeoutMs, 'slot refresh').catch(() => undefined);
+      continue;
+    }
+    const results: unknown[] = [];
+    for (const [err, value] of writeReplies) {
+      if (err) throw err;
+      results.push(value);
+    }
+    const [waitErr, acked] = replies[writes]!;
+    if (waitErr)
+      throw new DurableWriteError(
+        replicas,
+        0,
+        timeoutMs,
+        results,
+        `Durable write: WAIT failed: ${waitErr.message}`,
+      );
+    if (!before.node || before.node !== after.node || before.epoch !== after.epoch) {
+      throw connectionChanged(replicas, timeoutMs, results);
+    }
+    if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, results);
+    return results;
+  }
+}
+
+/** Cluster `durableCall`: `write()`, then `WAIT` on the connection to the master of `key`'s slot, unchanged since before the write. */
+async function clusterCallThenWait<T>(
+  cluster: Cluster,
+  write: () => Promise<T>,
+  key: string | Buffer,
+  replicas: number,
+  timeoutMs: number,
+): Promise<T> {
+  const slot = clusterKeySlot(key);
+  const before = slotConnection(cluster, slot);
+  const result = await write();
+  const after = slotConnection(cluster, slot);
+  if (!after.node || before.node !== after.node || before.epoch !== after.epoch) {
+    throw connectionChanged(replicas, timeoutMs, [result]);
+  }
+  let acked: unknown;
+  try {
+    acked = await after.node.call('WAIT', replicas, timeoutMs);
+  } catch (err) {
+    throw new DurableWriteError(
+      replicas,
+      0,
+      timeoutMs,
+      [result],
+      `Durable write: WAIT failed: ${(err as Error).message}`,
+    );
+  }
+  if (connectionEpoch(after.node) !== after.epoch) throw connectionChanged(replicas, timeoutMs, [result]);
+  if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, [result]);
+  return result;
 }

@@ -52,3 +52,32 @@ export {
   REDIS_UNAVAILABLE_RETRY_AFTER_SECONDS,
   RedisUnavailableFilter,
 } from './redis-unavailable.filter.js';
+// Redis Cluster mode: a module of its own, same conventions, same `@InjectRedis()`.
+export { RedisClusterModule } from './redis-cluster.module.js';
+export type {
+  RedisClusterModuleAsyncOptions,
+  RedisClusterModuleForRootOptions,
+  RedisClusterOptionsFactory,
+} from './redis-cluster.module-definition.js';
+export type {
+  RedisClusterClientDefinition,
+  RedisClusterClientRole,
+  RedisClusterModuleExtras,
+  RedisClusterModuleOptions,
+} from './redis-cluster-options.interface.js';
+export { RedisClusterClientsService, type RedisClusterStats } from './redis-cluster-clients.service.js';
+export type { RedisClusterClientStats } from './managed-redis-cluster.js';
+export { RedisClusterEvents, type RedisClusterEventMap } from './redis-cluster.events.js';
+export {
+  RedisClusterHealthIndicator,
+  type RedisClusterHealthOptions,
+} from './redis-cluster-health.indicator.js';
+export {
+  getRedisClusterClientsServiceToken,
+  getRedisClusterEventsToken,
+  getRedisClusterHealthIndicatorToken,
+  InjectRedisClusterClients,
+  InjectRedisClusterEvents,
+  InjectRedisClusterHealth,
+} from './redis-cluster.tokens.js';
+export { DurableWriteCrossSlotError } from './redis-sentinel.errors.js';

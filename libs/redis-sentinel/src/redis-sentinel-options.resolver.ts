@@ -82,7 +82,7 @@ const DEFAULT_CLIENTS: Readonly<Record<string, RedisClientRole>> = Object.freeze
 // (never a credential's) and an example of a valid one.
 
 /** A value as a problem line shows it: strings quoted and cut, objects by kind. Never a credential. */
-function shown(value: unknown): string {
+export function shown(value: unknown): string {
   if (typeof value === 'string')
     return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
   if (value === null || typeof value !== 'object') {
@@ -91,12 +91,12 @@ function shown(value: unknown): string {
   return Array.isArray(value) ? 'an array' : 'an object';
 }
 
-const got = (issue: v.BaseIssue<unknown>): string => shown(issue.input);
+export const got = (issue: v.BaseIssue<unknown>): string => shown(issue.input);
 
 const boolean = (example: string) =>
   v.optional(v.boolean((i) => `must be true or false (got ${got(i)}); e.g. ${example}`));
 
-function integer(min: 0 | 1, example: string, what = '') {
+export function integer(min: 0 | 1, example: string, what = '') {
   const rule = min === 1 ? `a positive integer${what}` : `an integer >= 0${what}`;
   const message = (i: v.BaseIssue<unknown>) => `must be ${rule} (got ${got(i)}); e.g. ${example}`;
   return v.optional(
@@ -113,7 +113,7 @@ const milliseconds = (key: keyof typeof REDIS_SENTINEL_TIMING_DEFAULTS) =>
     : integer(1, String(REDIS_SENTINEL_TIMING_DEFAULTS[key]), ' (milliseconds)');
 
 /** A credential: its type is checked, its value never shown. */
-const credential = (example: string) =>
+export const credential = (example: string) =>
   v.optional(
     v.string(
       (i) =>
@@ -131,7 +131,7 @@ const nonEmptyString = (example: string) => {
   );
 };
 
-const tls = (example: string) =>
+export const tls = (example: string) =>
   v.optional(
     v.union(
       [v.boolean(), v.looseObject({})],
@@ -266,7 +266,7 @@ function clientProblems(
 }
 
 /** `true` is `{}` (TLS with Node's defaults), `false` and `undefined` are plain TCP. */
-function tlsOf(value: boolean | ConnectionOptions | undefined): ConnectionOptions | undefined {
+export function tlsOf(value: boolean | ConnectionOptions | undefined): ConnectionOptions | undefined {
   return value === undefined || value === false ? undefined : value === true ? {} : value;
 }
 

@@ -50,3 +50,11 @@ export function getRedisToken(
     ? `BASTION_REDIS_CLIENT:${name}`
     : `${redisConnectionPrefix(connection)}CLIENT:${name}`;
 }
+
+/** `RedisClusterModule`'s options as given (private to each instance, like `REDIS_SENTINEL_MODULE_OPTIONS`). */
+export const REDIS_CLUSTER_MODULE_OPTIONS = 'BASTION_REDIS_CLUSTER_MODULE_OPTIONS';
+/** `RedisClusterModule`'s resolved, frozen options (internal, private to each instance). */
+export const REDIS_CLUSTER_RESOLVED_OPTIONS = 'BASTION_REDIS_CLUSTER_RESOLVED_OPTIONS';
+/** `RedisClusterModule`'s `RedisClusterClientsService` and `RedisClusterEvents` (internal, private to each instance). */
+export const REDIS_CLUSTER_CLIENTS_SERVICE = 'BASTION_REDIS_CLUSTER_CLIENTS_SERVICE';
+export const REDIS_CLUSTER_EVENTS = 'BASTION_REDIS_CLUSTER_EVENTS';

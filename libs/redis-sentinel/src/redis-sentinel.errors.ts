@@ -1,8 +1,12 @@
 /** Invalid module options. Lists every problem at once so a bad config is fixed in one round. */
 export class RedisSentinelConfigError extends Error {
   override readonly name = 'RedisSentinelConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid RedisSentinelModule options:\n${problems.map((p) => ` - ${p}`).join('\n')}`);
+  constructor(
+    readonly problems: readonly string[],
+    /** The module whose options are invalid (`RedisClusterModule` for Cluster mode). */
+    moduleName = 'RedisSentinelModule',
+  ) {
+    super(`Invalid ${moduleName} options:\n${problems.map((p) => ` - ${p}`).join('\n')}`);
   }
 }
 
@@ -88,5 +92,25 @@ export class RedisSentinelStartupError extends Error {
     readonly permanent: boolean,
   ) {
     super(`RedisSentinelModule: startup failed:\n${problems.map((p) => ` - ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * `durableWrite` / `durableCall` on a Redis Cluster client with commands whose keys hash to
+ * different slots (or with no key at all): `WAIT` counts the acknowledgements of one node's
+ * connection, so every write must go to one slot. Nothing was sent.
+ */
+export class DurableWriteCrossSlotError extends Error {
+  override readonly name = 'DurableWriteCrossSlotError';
+  constructor(
+    /** The slots the pipeline's keys hash to (empty: no command had a key). */
+    readonly slots: readonly number[],
+  ) {
+    super(
+      slots.length === 0
+        ? 'Durable write on a Redis Cluster: no command of the pipeline has a key, so no node owns it; write at least one key'
+        : `Durable write on a Redis Cluster: the keys hash to ${slots.length} slots (${slots.slice(0, 5).join(', ')}${slots.length > 5 ? ', ...' : ''}); ` +
+            'WAIT confirms the writes of one node only, so keep them on one slot with a hash tag, e.g. "{order:42}:items" and "{order:42}:total"',
+    );
   }
 }

@@ -12,6 +12,8 @@ export type ParsedSentinelAddresses =
  */
 export function parseSentinelAddresses(
   input: string | ReadonlyArray<Partial<RedisAddress>>,
+  /** The option named in problem lines, and the example host and port (Cluster seed nodes use their own). */
+  { option = 'sentinels', exampleHost = 'sentinel', examplePort = 26_379 } = {},
 ): ParsedSentinelAddresses {
   const items: Array<Partial<RedisAddress> | string> =
     typeof input === 'string'
@@ -24,8 +26,8 @@ export function parseSentinelAddresses(
     return {
       addresses: [],
       problems: [
-        'sentinels is empty; give at least one "host:port" (three or more in production), ' +
-          'e.g. "sentinel-1:26379,sentinel-2:26379,sentinel-3:26379"',
+        `${option} is empty; give at least one "host:port" (three or more in production), ` +
+          `e.g. "${exampleHost}-1:${examplePort},${exampleHost}-2:${examplePort},${exampleHost}-3:${examplePort}"`,
       ],
     };
   }
@@ -37,11 +39,12 @@ export function parseSentinelAddresses(
     const host = typeof parsed?.host === 'string' && parsed.host.length > 0 ? parsed.host : undefined;
     if (!parsed || host === undefined) {
       problems.push(
-        `sentinels[${index}] is not host:port (got ${label}); e.g. "sentinel-${index + 1}:26379"`,
+        `${option}[${index}] is not host:port (got ${label}); e.g. "${exampleHost}-${index + 1}:${examplePort}"`,
       );
     } else if (!isPort(parsed.port)) {
-      const example = typeof item === 'string' ? `"${host}:26379"` : `{ host: "${host}", port: 26379 }`;
-      problems.push(`sentinels[${index}] has no valid port, 1-65535 (got ${label}); e.g. ${example}`);
+      const example =
+        typeof item === 'string' ? `"${host}:${examplePort}"` : `{ host: "${host}", port: ${examplePort} }`;
+      problems.push(`${option}[${index}] has no valid port, 1-65535 (got ${label}); e.g. ${example}`);
     } else {
       addresses.push({ host, port: Number(parsed.port) });
     }

@@ -1,0 +1,360 @@
+import { inspect } from 'node:util';
+import type { Logger } from '@nestjs/common';
+import { Cluster, type ClusterOptions, type NatMap, type Redis } from 'ioredis';
+import { abandonConnection } from './ioredis-internals.js';
+import { interceptCommands, refreshSlots, slotMasters } from './cluster-internals.js';
+import { redactCommandArguments } from './command-argument-redaction.js';
+import type { DurableWriteCounts } from './managed-redis-client.js';
+import type { RateLimitedLogger } from './rate-limited-logger.js';
+import type { RedisClusterClientRole } from './redis-cluster-options.interface.js';
+import type { RedisNatMap } from './redis-sentinel-options.interface.js';
+import type {
+  ResolvedClusterClientDefinition,
+  ResolvedRedisClusterOptions,
+} from './redis-cluster-options.resolver.js';
+import type { RedisClusterEvents } from './redis-cluster.events.js';
+import { RedisSentinelStartupError } from './redis-sentinel.errors.js';
+import { cappedBackoff, DeadlineExceededError, sleep, withDeadline } from './timing.js';
+
+/** How long after the last sign of a failing node the slot map is reloaded fast (see `failoverRefreshIntervalMs`). */
+const FAST_WINDOW_MS = 10_000;
+/** Command errors that mean a node is gone, frozen, or the cluster is re-electing: reload the slot map fast. */
+const FAILING_NODE_ERROR =
+  /^(CLUSTERDOWN|Command timed out|Connection is closed|Too many Cluster redirections)/;
+/** A credential or permission refused by a node: waiting will not change it. */
+const PERMANENT_NODE_ERROR = /^(WRONGPASS|NOAUTH|NOPERM|ERR invalid password)/;
+
+/** Per-client counters of a Cluster client, as reported by `RedisClusterClientsService.stats()`. */
+export interface RedisClusterClientStats {
+  name: string;
+  role: RedisClusterClientRole;
+  status: string;
+  /** Nodes the client is connected (or connecting) to. */
+  nodes: number;
+  /** Masters in the client's slot map. */
+  masters: number;
+  /** Times the client lost every node and connected again. */
+  reconnects: number;
+  readyCount: number;
+  /** Slot owner changes seen (a failover or a resharding moves slots to another master). */
+  failoversSeen: number;
+  lastError: string | undefined;
+}
+
+const managedByCluster = new WeakMap<Cluster, ManagedRedisCluster>();
+
+/** The module's wrapper of an ioredis `Cluster`, if the client belongs to a Cluster module. */
+export function managedClusterOf(cluster: Cluster): ManagedRedisCluster | undefined {
+  return managedByCluster.get(cluster);
+}
+
+/**
+ * One named ioredis `Cluster` plus what makes it follow failovers fast without resending a
+ * command that may have been applied:
+ * - `retryDelayOnFailover: 0` and `autoResendUnfulfilledCommands: false`: a command in flight on
+ *   a connection that closed goes back to the caller with "Connection is closed.", never resent;
+ * - redirects (`MOVED`, `ASK`), `TRYAGAIN` and `CLUSTERDOWN` are still retried by ioredis: such a
+ *   command was refused, not applied; `commandTimeoutMs` bounds the whole command (set once, when
+ *   the command enters the client, so retries and the offline queue are within it);
+ * - on any sign of a failing node (a node error, a node leaving the pool, a command that timed
+ *   out, was lost, or met `CLUSTERDOWN`) the slot map is reloaded every `failoverRefreshIntervalMs`
+ *   until its owners change, for at most 10 s after the last sign; `slotsRefreshIntervalMs` is the
+ *   safety net.
+ */
+export class ManagedRedisCluster {
+  readonly cluster: Cluster;
+  private closing = false;
+  private reconnects = 0;
+  private readyCount = 0;
+  private failoversSeen = 0;
+  private lastError: string | undefined;
+  /** Slot → master as seen at the last refresh (empty before the first). */
+  private owners: Array<string | undefined> = [];
+  private fastUntil = 0;
+  private fastLoop: Promise<void> | undefined;
+  private readonly stopLoops = new AbortController();
+  /** Set while `connect()` waits: ends the wait early with this error. */
+  private endStartupWait: ((error: Error) => void) | undefined;
+  readonly #options: ResolvedRedisClusterOptions;
+
+  constructor(
+    readonly definition: ResolvedClusterClientDefinition,
+    options: ResolvedRedisClusterOptions,
+    private readonly events: RedisClusterEvents,
+    private readonly logger: Logger,
+    private readonly errors: RateLimitedLogger,
+    /** The module's durable-write outcomes (counted by `durable-write.ts`). */
+    readonly durableWrites: DurableWriteCounts = { confirmed: 0, unconfirmed: 0, refused: 0 },
+  ) {
+    this.#options = options;
+    this.cluster = new Cluster(
+      options.nodes.map((n) => ({ host: n.host, port: n.port })),
+      this.clusterOptions(),
+    );
+    managedByCluster.set(this.cluster, this);
+    interceptCommands(this.cluster, (command) => {
+      // The deadline starts when the command enters the client: it covers the offline queue,
+      // redirects and CLUSTERDOWN retries (ioredis arms it once per command).
+      command.setTimeout(options.commandTimeoutMs);
+      command.promise.catch((err: unknown) => {
+        if (err instanceof Error && FAILING_NODE_ERROR.test(err.message)) this.failingNode();
+      });
+    });
+    this.cluster.on('error', (error: Error) => this.onError(error));
+    this.cluster.on('node error', (error: Error, node: string | undefined) => this.onNodeError(error, node));
+    this.cluster.on('-node', () => this.failingNode());
+    this.cluster.on('refresh', () => this.noteOwners());
+    this.cluster.on('ready', () => this.onReady());
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  get role(): RedisClusterClientRole {
+    return this.definition.role;
+  }
+
+  stats(): RedisClusterClientStats {
+    const status = this.cluster.status;
+    const live = status !== 'end' && status !== 'wait';
+    return {
+      name: this.name,
+      role: this.role,
+      status,
+      nodes: live ? this.cluster.nodes('all').length : 0,
+      masters: live ? this.cluster.nodes('master').length : 0,
+      reconnects: this.reconnects,
+      readyCount: this.readyCount,
+      failoversSeen: this.failoversSeen,
+      lastError: this.lastError,
+    };
+  }
+
+  /** What `JSON.stringify` shows: the counters (the ioredis client's options hold the password). */
+  toJSON(): RedisClusterClientStats {
+    return this.stats();
+  }
+
+  /** What `util.inspect` / `console.log` show: the counters, as `toJSON()`. */
+  [inspect.custom](): string {
+    return `ManagedRedisCluster ${inspect(this.stats())}`;
+  }
+
+  private clusterOptions(): ClusterOptions {
+    const o = this.#options;
+    const moduleWide = o.ioredis;
+    const own = this.definition.ioredis;
+    return {
+      lazyConnect: true,
+      enableReadyCheck: true,
+      enableOfflineQueue: true,
+      scaleReads: this.role === 'replica' ? 'slave' : 'master',
+      // A command lost with its connection may have been applied: back to the caller, never resent.
+      retryDelayOnFailover: 0,
+      // Refused, never applied: retried within commandTimeoutMs. During an election the whole
+      // cluster answers CLUSTERDOWN (cluster-require-full-coverage), the healthy shards too.
+      retryDelayOnClusterDown: 100,
+      retryDelayOnTryAgain: 100,
+      retryDelayOnMoved: 0,
+      // The deadline (commandTimeoutMs) bounds the retries, not a redirect count.
+      maxRedirections: 64,
+      slotsRefreshInterval: o.slotsRefreshIntervalMs,
+      slotsRefreshTimeout: o.slotsRefreshTimeoutMs,
+      ...(o.natMap ? { natMap: clusterNatMap(o.natMap) } : {}),
+      clusterRetryStrategy: (attempt) => this.retryDelay(attempt),
+      ...moduleWide,
+      ...own,
+      redisOptions: {
+        ...moduleWide.redisOptions,
+        ...own.redisOptions,
+        username: o.username,
+        password: o.password,
+        ...(o.tls ? { tls: { ...o.tls } } : {}),
+        connectTimeout: o.connectTimeoutMs,
+        commandTimeout: o.commandTimeoutMs,
+        socketTimeout: o.socketTimeoutMs,
+        keepAlive: o.keepAliveMs,
+        maxRetriesPerRequest: o.maxRetriesPerRequest,
+        autoResendUnfulfilledCommands: false,
+        connectionName: `bastion:${this.name}`,
+        // A socket closed by us (a node gone from the slot map, shutdown) is destroyed after this
+        // if the peer does not answer the FIN (a frozen node): no 2 s timer left behind.
+        disconnectTimeout: 200,
+      },
+    };
+  }
+
+  private retryDelay(attempt: number): number | null {
+    if (this.closing) return null;
+    this.reconnects++;
+    const delayMs = cappedBackoff(attempt, 50, this.#options.reconnectMaxDelayMs, 100);
+    this.events.emit('reconnecting', { client: this.name, attempt, delayMs });
+    return delayMs;
+  }
+
+  /**
+   * Starts connecting and resolves when ready. Rejects with `RedisSentinelStartupError` after
+   * `timeoutMs`, or at once when a node refused the credential.
+   */
+  async connect(timeoutMs: number): Promise<void> {
+    if (this.cluster.status === 'wait') this.cluster.connect().catch(() => undefined);
+    if (this.cluster.status === 'ready' || timeoutMs === 0) return;
+    let onReady: (() => void) | undefined;
+    try {
+      await withDeadline(
+        new Promise<void>((resolve, reject) => {
+          onReady = resolve;
+          this.endStartupWait = reject;
+          this.cluster.once('ready', resolve);
+        }),
+        timeoutMs,
+        'startup deadline',
+      ).catch((err: unknown) => {
+        if (!(err instanceof DeadlineExceededError)) throw err;
+        const last = this.lastError ? `; last error: ${this.lastError}` : '';
+        const seeds = this.#options.nodes.map((n) => `${n.host}:${n.port}`).join(', ');
+        throw new RedisSentinelStartupError(
+          [
+            `Redis Cluster client "${this.name}" not ready within ${timeoutMs} ms (status ${this.cluster.status}, seed nodes ${seeds})${last}`,
+          ],
+          false,
+        );
+      });
+    } finally {
+      if (onReady) this.cluster.off('ready', onReady);
+      this.endStartupWait = undefined;
+    }
+  }
+
+  /** `QUIT` on every node raced against `deadlineMs`, then every socket is destroyed. */
+  async close(deadlineMs: number): Promise<void> {
+    this.endStartupWait?.(
+      new RedisSentinelStartupError([`Redis Cluster client "${this.name}" closed during startup`], false),
+    );
+    this.closing = true;
+    this.stopLoops.abort();
+    const status = this.cluster.status;
+    if (status === 'end') return;
+    const nodes: Redis[] = status === 'wait' ? [] : this.cluster.nodes('all');
+    if (status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.cluster.quit().catch(() => undefined),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, deadlineMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    if ((this.cluster.status as string) !== 'end') this.cluster.disconnect();
+    for (const node of nodes) abandonConnection(node);
+    await this.fastLoop;
+  }
+
+  private onReady(): void {
+    this.readyCount++;
+    this.noteOwners();
+    const nodes = this.cluster.nodes('all').length;
+    this.logger.log({
+      message: `Redis Cluster client "${this.name}" ready (${this.role}), ${this.cluster.nodes('master').length} masters, ${nodes} nodes`,
+      event: 'ready',
+      client: this.name,
+      role: this.role,
+      nodes,
+    });
+    this.events.emit('ready', { client: this.name, role: this.role, nodes });
+  }
+
+  private onError(error: Error): void {
+    this.lastError = error.message;
+    redactCommandArguments(error);
+    this.errors.error(`${this.name}:${error.name}:${error.message.slice(0, 40)}`, {
+      message: `Redis Cluster client "${this.name}": ${error.message}`,
+      event: 'error',
+      client: this.name,
+      error: error.message,
+    });
+    this.events.emit('error', { client: this.name, error });
+  }
+
+  private onNodeError(error: Error, node: string | undefined): void {
+    this.lastError = node ? `${node}: ${error.message}` : error.message;
+    redactCommandArguments(error);
+    if (this.endStartupWait && PERMANENT_NODE_ERROR.test(error.message)) {
+      const what = this.#options.username ? 'username/password' : 'password';
+      this.endStartupWait(
+        new RedisSentinelStartupError(
+          [`Redis Cluster node ${node ?? '(unknown)'} refused the ${what} (${error.message}): check ${what}`],
+          true,
+        ),
+      );
+    }
+    this.errors.warn(`${this.name}:node:${node}:${error.message.slice(0, 40)}`, {
+      message: `Redis Cluster client "${this.name}": node ${node ?? '(unknown)'}: ${error.message}`,
+      event: 'node-error',
+      client: this.name,
+      node,
+      error: error.message,
+    });
+    this.events.emit('node-error', { client: this.name, node, error });
+    this.failingNode();
+  }
+
+  /** A node may be failing: reload the slot map fast until its owners change (bounded in time). */
+  private failingNode(): void {
+    if (this.closing || this.cluster.status !== 'ready') return;
+    this.fastUntil = Date.now() + FAST_WINDOW_MS;
+    this.fastLoop ??= this.runFastRefresh().finally(() => (this.fastLoop = undefined));
+  }
+
+  private async runFastRefresh(): Promise<void> {
+    const o = this.#options;
+    const signal = this.stopLoops.signal;
+    // One refresh asks the known nodes one after the other, each within slotsRefreshTimeoutMs;
+    // past this the loop goes on (a late answer still updates the map).
+    const deadline = o.slotsRefreshTimeoutMs + o.failoverRefreshIntervalMs;
+    while (!signal.aborted && Date.now() < this.fastUntil && this.cluster.status === 'ready') {
+      const seen = this.failoversSeen;
+      await withDeadline(refreshSlots(this.cluster), deadline, 'slot refresh').catch(() => undefined);
+      if (this.failoversSeen !== seen) {
+        this.fastUntil = 0;
+        return;
+      }
+      await sleep(o.failoverRefreshIntervalMs, signal);
+    }
+  }
+
+  /** Compares the slot map with the last one: counts and announces every slot owner change. */
+  private noteOwners(): void {
+    const now = slotMasters(this.cluster);
+    const before = this.owners;
+    this.owners = now;
+    if (before.length === 0) return;
+    const moves = new Map<string, { from: string | undefined; to: string; slots: number }>();
+    for (let slot = 0; slot < now.length; slot++) {
+      const to = now[slot];
+      const from = before[slot];
+      if (to === undefined || to === from) continue;
+      const key = `${from} ${to}`;
+      const move = moves.get(key) ?? { from, to, slots: 0 };
+      move.slots++;
+      moves.set(key, move);
+    }
+    for (const move of moves.values()) {
+      this.failoversSeen++;
+      this.logger.log({
+        message: `Redis Cluster client "${this.name}": ${move.slots} slot(s) moved from ${move.from ?? 'no master'} to ${move.to}`,
+        event: 'slot-owner-change',
+        client: this.name,
+        ...move,
+      });
+      this.events.emit('slot-owner-change', { client: this.name, ...move });
+    }
+  }
+}
+
+/** ioredis's natMap function must answer `null` (not `undefined`) for an address it does not map. */
+function clusterNatMap(natMap: RedisNatMap): NatMap {
+  return typeof natMap === 'function' ? (address: string) => natMap(address) ?? null : natMap;
+}
