@@ -39,14 +39,36 @@ export function refreshSlots(cluster: Cluster): Promise<Error | undefined> {
   return new Promise((resolve) => internals(cluster).refreshSlotsCache((error) => resolve(error)));
 }
 
-/** Wraps `Cluster#sendCommand`, through which every command of the client passes (not pipelines). */
-export function interceptCommands(cluster: Cluster, before: (command: Command) => void): void {
+/**
+ * Wraps `Cluster#sendCommand`, through which every command of the client passes (not pipelines):
+ * `before` sees the command first; `after` sees it once ioredis has put its own `reject` (the
+ * redirect and retry handling) in place.
+ */
+export function interceptCommands(
+  cluster: Cluster,
+  before: (command: Command) => void,
+  after: (command: Command) => void,
+): void {
   const c = internals(cluster);
   const send = c.sendCommand.bind(cluster);
+  const seen = new WeakSet<Command>();
   c.sendCommand = (command, stream, node) => {
-    if (!stream && !node) before(command);
-    return send(command, stream, node);
+    const first = !stream && !node && !seen.has(command);
+    if (first) before(command);
+    const promise = send(command, stream, node);
+    if (first) {
+      seen.add(command);
+      after(command);
+    }
+    return promise;
   };
+}
+
+/** Sends a command again through the cluster's routing (by its slot); its `reject` stays as it is. */
+export function resendCommand(cluster: Cluster, command: Command): void {
+  void internals(cluster)
+    .sendCommand(command)
+    .catch(() => undefined);
 }
 
 /** The commands queued in a pipeline (ioredis keeps them in `_queue`). */

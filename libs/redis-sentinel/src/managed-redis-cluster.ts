@@ -1,8 +1,8 @@
 import { inspect } from 'node:util';
 import type { Logger } from '@nestjs/common';
-import { Cluster, type ClusterOptions, type NatMap, type Redis } from 'ioredis';
+import { Cluster, type ClusterOptions, type Command, type NatMap, type Redis } from 'ioredis';
 import { abandonConnection } from './ioredis-internals.js';
-import { interceptCommands, refreshSlots, slotMasters } from './cluster-internals.js';
+import { interceptCommands, refreshSlots, resendCommand, slotMasters } from './cluster-internals.js';
 import { redactCommandArguments } from './command-argument-redaction.js';
 import type { DurableWriteCounts } from './managed-redis-client.js';
 import type { RateLimitedLogger } from './rate-limited-logger.js';
@@ -21,6 +21,8 @@ const FAST_WINDOW_MS = 10_000;
 /** Command errors that mean a node is gone, frozen, or the cluster is re-electing: reload the slot map fast. */
 const FAILING_NODE_ERROR =
   /^(CLUSTERDOWN|Command timed out|Connection is closed|Too many Cluster redirections)/;
+/** Delay between two tries of a command refused with CLUSTERDOWN (an election takes about a second). */
+const CLUSTERDOWN_RETRY_MS = 50;
 /** A credential or permission refused by a node: waiting will not change it. */
 const PERMANENT_NODE_ERROR = /^(WRONGPASS|NOAUTH|NOPERM|ERR invalid password)/;
 
@@ -92,14 +94,18 @@ export class ManagedRedisCluster {
       this.clusterOptions(),
     );
     managedByCluster.set(this.cluster, this);
-    interceptCommands(this.cluster, (command) => {
-      // The deadline starts when the command enters the client: it covers the offline queue,
-      // redirects and CLUSTERDOWN retries (ioredis arms it once per command).
-      command.setTimeout(options.commandTimeoutMs);
-      command.promise.catch((err: unknown) => {
-        if (err instanceof Error && FAILING_NODE_ERROR.test(err.message)) this.failingNode();
-      });
-    });
+    interceptCommands(
+      this.cluster,
+      (command) => {
+        // The deadline starts when the command enters the client: it covers the offline queue,
+        // redirects and CLUSTERDOWN retries (ioredis arms it once per command).
+        command.setTimeout(options.commandTimeoutMs);
+        command.promise.catch((err: unknown) => {
+          if (err instanceof Error && FAILING_NODE_ERROR.test(err.message)) this.failingNode();
+        });
+      },
+      (command) => this.retryClusterDownBySlot(command),
+    );
     this.cluster.on('error', (error: Error) => this.onError(error));
     this.cluster.on('node error', (error: Error, node: string | undefined) => this.onNodeError(error, node));
     this.cluster.on('-node', () => this.failingNode());
@@ -152,8 +158,9 @@ export class ManagedRedisCluster {
       scaleReads: this.role === 'replica' ? 'slave' : 'master',
       // A command lost with its connection may have been applied: back to the caller, never resent.
       retryDelayOnFailover: 0,
-      // Refused, never applied: retried within commandTimeoutMs. During an election the whole
-      // cluster answers CLUSTERDOWN (cluster-require-full-coverage), the healthy shards too.
+      // Refused, never applied: retried by slot within commandTimeoutMs (retryClusterDownBySlot).
+      // During an election the whole cluster answers CLUSTERDOWN (cluster-require-full-coverage),
+      // the healthy shards too. This applies to pipelines only (ioredis retries them itself).
       retryDelayOnClusterDown: 100,
       retryDelayOnTryAgain: 100,
       retryDelayOnMoved: 0,
@@ -182,6 +189,31 @@ export class ManagedRedisCluster {
         // if the peer does not answer the FIN (a frozen node): no 2 s timer left behind.
         disconnectTimeout: 200,
       },
+    };
+  }
+
+  /**
+   * `CLUSTERDOWN` (refused, not applied) is retried here, routed by the command's slot, every
+   * `CLUSTERDOWN_RETRY_MS` until the command's deadline. ioredis would retry it on a random node,
+   * which may be a dead master's connection: a healthy shard's command would then fail with
+   * "Connection is closed." while the cluster elects a new master for another shard.
+   */
+  private retryClusterDownBySlot(command: Command): void {
+    const handle = command.reject;
+    const deadline = Date.now() + this.#options.commandTimeoutMs;
+    command.reject = (err: Error) => {
+      if (
+        !this.closing &&
+        err.message.startsWith('CLUSTERDOWN') &&
+        Date.now() + CLUSTERDOWN_RETRY_MS < deadline
+      ) {
+        this.failingNode();
+        setTimeout(() => {
+          if (!command.isSettled) resendCommand(this.cluster, command);
+        }, CLUSTERDOWN_RETRY_MS);
+        return;
+      }
+      handle.call(command, err);
     };
   }
 
