@@ -21,6 +21,12 @@ const FAST_WINDOW_MS = 10_000;
 /** Command errors that mean a node is gone, frozen, or the cluster is re-electing: reload the slot map fast. */
 const FAILING_NODE_ERROR =
   /^(CLUSTERDOWN|Command timed out|Connection is closed|Too many Cluster redirections)/;
+/**
+ * Deadline of `CLUSTER SLOTS` on one node during the fast refresh (the query runs on a fresh
+ * connection: connect, AUTH, CLUSTER SLOTS): far above a healthy node's answer in one data centre,
+ * far below `slotsRefreshTimeoutMs`.
+ */
+const FAST_REFRESH_TIMEOUT_MS = 200;
 /** Delay between two tries of a command refused with CLUSTERDOWN (an election takes about a second). */
 const CLUSTERDOWN_RETRY_MS = 50;
 /** A credential or permission refused by a node: waiting will not change it. */
@@ -186,8 +192,10 @@ export class ManagedRedisCluster {
         autoResendUnfulfilledCommands: false,
         connectionName: `bastion:${this.name}`,
         // A socket closed by us (a node gone from the slot map, shutdown) is destroyed after this
-        // if the peer does not answer the FIN (a frozen node): no 2 s timer left behind.
-        disconnectTimeout: 200,
+        // if the peer does not answer the FIN: a frozen old master's connection lets go of the
+        // commands stuck on it 50 ms after the slot map drops it (ioredis waits 2 s), and no timer
+        // is left behind. A live node answers a FIN (and the replies before it) well within it.
+        disconnectTimeout: 50,
       },
     };
   }
@@ -343,17 +351,31 @@ export class ManagedRedisCluster {
   private async runFastRefresh(): Promise<void> {
     const o = this.#options;
     const signal = this.stopLoops.signal;
-    // One refresh asks the known nodes one after the other, each within slotsRefreshTimeoutMs;
-    // past this the loop goes on (a late answer still updates the map).
-    const deadline = o.slotsRefreshTimeoutMs + o.failoverRefreshIntervalMs;
-    while (!signal.aborted && Date.now() < this.fastUntil && this.cluster.status === 'ready') {
-      const seen = this.failoversSeen;
-      await withDeadline(refreshSlots(this.cluster), deadline, 'slot refresh').catch(() => undefined);
-      if (this.failoversSeen !== seen) {
-        this.fastUntil = 0;
-        return;
+    // A refresh asks the known nodes one after the other, each within slotsRefreshTimeout. The
+    // failing node is often still among them (a frozen master stays in the pool until the map
+    // drops it): meanwhile each node gets a shorter deadline, so meeting it costs one short wait.
+    const fastTimeout = Math.min(
+      o.slotsRefreshTimeoutMs,
+      Math.max(FAST_REFRESH_TIMEOUT_MS, 4 * o.failoverRefreshIntervalMs),
+    );
+    this.cluster.options.slotsRefreshTimeout = fastTimeout;
+    try {
+      while (!signal.aborted && Date.now() < this.fastUntil && this.cluster.status === 'ready') {
+        const seen = this.failoversSeen;
+        // Past this the loop goes on; a late answer still updates the map.
+        await withDeadline(
+          refreshSlots(this.cluster),
+          fastTimeout + o.failoverRefreshIntervalMs,
+          'slot refresh',
+        ).catch(() => undefined);
+        if (this.failoversSeen !== seen) {
+          this.fastUntil = 0;
+          return;
+        }
+        await sleep(o.failoverRefreshIntervalMs, signal);
       }
-      await sleep(o.failoverRefreshIntervalMs, signal);
+    } finally {
+      this.cluster.options.slotsRefreshTimeout = o.slotsRefreshTimeoutMs;
     }
   }
 
