@@ -10,6 +10,7 @@ interface ClusterInternals {
   slots: Array<string[] | undefined>;
   connectionPool: { getInstanceByKey(key: string): Redis | undefined };
   refreshSlotsCache(callback?: (error?: Error) => void): void;
+  getInfoFromNode(redis: Redis, callback: (error?: Error) => void): void;
   sendCommand(command: Command, stream?: unknown, node?: unknown): Promise<unknown>;
 }
 
@@ -62,6 +63,14 @@ export function interceptCommands(
     }
     return promise;
   };
+}
+
+/**
+ * Reloads the slot map from one node the caller chose (`CLUSTER SLOTS` on a fresh connection to
+ * it, within `slotsRefreshTimeout`), and applies it as a refresh would. Never rejects.
+ */
+export function refreshSlotsFrom(cluster: Cluster, node: Redis): Promise<Error | undefined> {
+  return new Promise((resolve) => internals(cluster).getInfoFromNode(node, (error) => resolve(error)));
 }
 
 /** Sends a command again through the cluster's routing (by its slot); its `reject` stays as it is. */

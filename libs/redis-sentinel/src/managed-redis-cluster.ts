@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import type { Logger } from '@nestjs/common';
 import { Cluster, type ClusterOptions, type Command, type NatMap, type Redis } from 'ioredis';
 import { abandonConnection } from './ioredis-internals.js';
-import { interceptCommands, refreshSlots, resendCommand, slotMasters } from './cluster-internals.js';
+import { interceptCommands, refreshSlotsFrom, resendCommand, slotMasters } from './cluster-internals.js';
 import { redactCommandArguments } from './command-argument-redaction.js';
 import type { DurableWriteCounts } from './managed-redis-client.js';
 import type { RateLimitedLogger } from './rate-limited-logger.js';
@@ -354,21 +354,36 @@ export class ManagedRedisCluster {
     // A refresh asks the known nodes one after the other, each within slotsRefreshTimeout. The
     // failing node is often still among them (a frozen master stays in the pool until the map
     // drops it): meanwhile each node gets a shorter deadline, so meeting it costs one short wait.
+    const loopStarted = this.failoversSeen;
     const fastTimeout = Math.min(
       o.slotsRefreshTimeoutMs,
       Math.max(FAST_REFRESH_TIMEOUT_MS, 4 * o.failoverRefreshIntervalMs),
     );
     this.cluster.options.slotsRefreshTimeout = fastTimeout;
+    // ioredis's own refresh asks the nodes in a random order each time, so a frozen node would
+    // cost its deadline again and again; here each node is asked in turn, and one that failed is
+    // skipped for the rest of the loop (unless every node failed).
+    const failed = new Set<Redis>();
+    let turn = 0;
     try {
       while (!signal.aborted && Date.now() < this.fastUntil && this.cluster.status === 'ready') {
-        const seen = this.failoversSeen;
-        // Past this the loop goes on; a late answer still updates the map.
-        await withDeadline(
-          refreshSlots(this.cluster),
-          fastTimeout + o.failoverRefreshIntervalMs,
-          'slot refresh',
-        ).catch(() => undefined);
-        if (this.failoversSeen !== seen) {
+        let nodes = this.cluster.nodes('all').filter((n) => !failed.has(n));
+        if (nodes.length === 0) {
+          failed.clear();
+          nodes = this.cluster.nodes('all');
+        }
+        const node = nodes[turn++ % Math.max(1, nodes.length)];
+        if (node) {
+          // Past this the loop goes on; a late answer still updates the map.
+          const error = await withDeadline(
+            refreshSlotsFrom(this.cluster, node),
+            fastTimeout + o.failoverRefreshIntervalMs,
+            'slot refresh',
+          ).catch((err: unknown) => err as Error);
+          if (error) failed.add(node);
+          else this.noteOwners();
+        }
+        if (this.ownerChangeSeenSince(loopStarted)) {
           this.fastUntil = 0;
           return;
         }
@@ -377,6 +392,10 @@ export class ManagedRedisCluster {
     } finally {
       this.cluster.options.slotsRefreshTimeout = o.slotsRefreshTimeoutMs;
     }
+  }
+
+  private ownerChangeSeenSince(count: number): boolean {
+    return this.failoversSeen !== count;
   }
 
   /** Compares the slot map with the last one: counts and announces every slot owner change. */
