@@ -21,6 +21,7 @@ export {
   getRedisToken,
   DEFAULT_REDIS_CLIENT,
   DEFAULT_REDIS_CONNECTION,
+  REDIS_CLUSTER_MODULE_OPTIONS,
   REDIS_SENTINEL_MODULE_OPTIONS,
 } from './redis-sentinel.constants.js';
 export {

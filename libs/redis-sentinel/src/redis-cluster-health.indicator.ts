@@ -5,6 +5,7 @@ import { slotMasters } from './cluster-internals.js';
 import type { ManagedRedisCluster } from './managed-redis-cluster.js';
 import type { RedisClusterClientsService } from './redis-cluster-clients.service.js';
 import { REDIS_CLUSTER_CLIENTS_SERVICE } from './redis-sentinel.constants.js';
+import { SharedHealthChecks } from './shared-health-checks.js';
 import { withDeadline } from './timing.js';
 
 /** Options of `RedisClusterHealthIndicator.isHealthy()`. */
@@ -16,10 +17,19 @@ export interface RedisClusterHealthOptions {
    * default timeout of a Kubernetes probe, with room for the other indicators.
    */
   readonly timeoutMs?: number;
+  /**
+   * Concurrent calls with the same `client` and `timeoutMs` always share the check in flight; its
+   * answer is also reused for this many ms after the check started, unless the client's slot map
+   * changed or it reconnected since (then a new check runs at once). Default 250, as for the
+   * Sentinel indicator: a flood of probes costs at most four checks a second. 0 = never reuse.
+   */
+  readonly freshnessMs?: number;
 }
 
 /** Default of `RedisClusterHealthOptions.timeoutMs`, as for the Sentinel indicator. */
 const DEFAULT_HEALTH_TIMEOUT_MS = 500;
+/** Default of `RedisClusterHealthOptions.freshnessMs` (see there). */
+const DEFAULT_HEALTH_FRESHNESS_MS = 250;
 const CLUSTER_SLOTS = 16_384;
 
 type Verdict = { status: 'up' | 'degraded' | 'down'; data: Record<string, unknown> };
@@ -49,6 +59,8 @@ interface ShardDetails {
 export class RedisClusterHealthIndicator {
   readonly #health: HealthIndicatorService;
   readonly #clients: RedisClusterClientsService;
+  /** Single flight and short reuse of the checks (see `RedisClusterHealthOptions.freshnessMs`). */
+  readonly #checks = new SharedHealthChecks<Verdict>();
 
   constructor(
     // Explicit tokens: DI keeps working in builds without decorator metadata (esbuild/tsx).
@@ -75,6 +87,23 @@ export class RedisClusterHealthIndicator {
     if (client.cluster.status !== 'ready') {
       return session.down({ ...base, message: `not connected (status ${client.cluster.status})` });
     }
+    // A reconnect or a slot owner change makes a new check, never a reused answer.
+    const stats = client.stats();
+    const fingerprint = `${stats.readyCount} ${stats.failoversSeen} ${stats.nodes}`;
+    const verdict = await this.#checks.run(
+      `${client.name} ${timeoutMs}`,
+      fingerprint,
+      options.freshnessMs ?? DEFAULT_HEALTH_FRESHNESS_MS,
+      () => this.check(client, timeoutMs),
+    );
+    const data = { ...base, ...verdict.data };
+    if (verdict.status === 'up') return session.up(data);
+    if (verdict.status === 'degraded') return session.degraded(data);
+    return session.down(data);
+  }
+
+  /** One check, within `timeoutMs` whatever the nodes do; never rejects. */
+  private async check(client: ManagedRedisCluster, timeoutMs: number): Promise<Verdict> {
     const started = Date.now();
     let verdict: Verdict;
     try {
@@ -86,10 +115,7 @@ export class RedisClusterHealthIndicator {
     } catch (err) {
       verdict = { status: 'down', data: { message: (err as Error).message } };
     }
-    const data = { ...base, ...verdict.data, responseTimeMs: Date.now() - started };
-    if (verdict.status === 'up') return session.up(data);
-    if (verdict.status === 'degraded') return session.degraded(data);
-    return session.down(data);
+    return { status: verdict.status, data: { ...verdict.data, responseTimeMs: Date.now() - started } };
   }
 
   private async probe(client: ManagedRedisCluster, timeoutMs: number): Promise<Verdict> {
