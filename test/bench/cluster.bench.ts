@@ -9,7 +9,7 @@
  * promotion, then brings the old master back (restart / thaw) so that it rejoins as a replica.
  * The reference clock is an independent connection asking the shard's replica `ROLE` every 5 ms:
  * "promoted" is the first time it answers `master`. Per client and round:
- * - recovery: ms from the promotion to the first acknowledged write on the failed shard;
+ * - recovery: ms from the promotion to the first acknowledged plain write on the failed shard;
  * - the longest single command (plain and durable writes, all shards);
  * - acknowledged durable writes (SET + WAIT 1 in one pipeline) missing at the end.
  */
@@ -17,7 +17,12 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { Cluster, Redis } from 'ioredis';
-import { durableWrite, RedisClusterClientsService, RedisClusterModule } from '@bastion/redis-sentinel';
+import {
+  durableWrite,
+  RedisClusterClientsService,
+  RedisClusterEvents,
+  RedisClusterModule,
+} from '@bastion/redis-sentinel';
 import { RedisCluster, slotOwners, type RedisClusterNode } from '@bastion/redis-topology';
 
 const { values: args } = parseArgs({ options: { failovers: { type: 'string', default: '10' } } });
@@ -74,8 +79,8 @@ class Load {
           this.durableAcked.push(key);
         } else {
           await this.redis.set(key, '1');
+          this.acks.push(Date.now());
         }
-        this.acks.push(Date.now());
       } catch {
         this.failed++;
       }
@@ -124,22 +129,37 @@ function stats(values: number[]): string {
 async function main(): Promise<void> {
   const cluster = await RedisCluster.start({ password: PASSWORD, nodeTimeoutMs: 1000 });
   const app = await NestFactory.createApplicationContext(
-    RedisClusterModule.forRoot({ nodes: cluster.seedNodes, password: PASSWORD }),
+    // Durable writes on a client of their own: WAIT holds up every later command on its
+    // connection until enough replicas acknowledge, e.g. for timeoutMs right after a promotion
+    // that left the new master without a replica.
+    RedisClusterModule.forRoot({
+      nodes: cluster.seedNodes,
+      password: PASSWORD,
+      clients: { default: 'master', durable: 'master' },
+    }),
     { logger: ['error'] },
   );
   const plain = new Cluster(cluster.seedNodes, { redisOptions: { password: PASSWORD } });
+  const plainDurableClient = new Cluster(cluster.seedNodes, { redisOptions: { password: PASSWORD } });
   plain.on('error', () => undefined);
+  plainDurableClient.on('error', () => undefined);
   try {
     const managed = app.get(RedisClusterClientsService).get();
+    const managedDurable = app.get(RedisClusterClientsService).get('durable');
+    // When the module's main client first saw a new owner for the failed shard's slots.
+    let ownerChangeAt = 0;
+    app.get(RedisClusterEvents).on('slot-owner-change', (e) => {
+      if (e.client === 'default' && ownerChangeAt === 0) ownerChangeAt = Date.now();
+    });
     // A hash tag on the first master's slots: every round fails whichever node serves it then.
     const masters = await cluster.masters();
     const owners = slotOwners(await cluster.view(masters[0]!));
     let tag = 'bench';
     for (let i = 0; owners[cluster.slotOf(tag)] !== masters[0]!.id; i++) tag = `bench${i}`;
     const loads = [
-      new Load('ioredis-defaults', plain, tag, (key) => plainDurable(plain, key)),
+      new Load('ioredis-defaults', plain, tag, (key) => plainDurable(plainDurableClient, key)),
       new Load('module', managed, tag, async (key) => {
-        await durableWrite(managed, (p) => p.set(key, '1'), { replicas: 1, timeoutMs: 500 });
+        await durableWrite(managedDurable, (p) => p.set(key, '1'), { replicas: 1, timeoutMs: 500 });
       }),
     ];
     await plain.set(`{${tag}}:warmup`, '1');
@@ -153,6 +173,7 @@ async function main(): Promise<void> {
       const kind = round % 2 === 1 ? 'SIGKILL' : 'SIGSTOP';
       await sleep(500);
       for (const load of loads) load.takeMaxLatency();
+      ownerChangeAt = 0;
       if (kind === 'SIGKILL') await cluster.kill(victim);
       else cluster.freeze(victim);
       const promoted = await promotedAt(cluster, replica!, 20_000);
@@ -172,7 +193,10 @@ async function main(): Promise<void> {
         samples.get(load.label)!.longest.push(longest);
         line.push(`${load.label} longest ${longest} ms`);
       }
-      console.log(`round ${round} ${kind} ${victim.name} -> ${replica!.name}: ${line.join(', ')}`);
+      const seen = ownerChangeAt ? `${ownerChangeAt - promoted} ms after the promotion` : 'not yet';
+      console.log(
+        `round ${round} ${kind} ${victim.name} -> ${replica!.name}: ${line.join(', ')} (module saw the new owner ${seen})`,
+      );
       await cluster.waitForPromotion(victim);
       if (kind === 'SIGKILL') await cluster.restart(victim);
       else cluster.thaw(victim);
@@ -193,6 +217,7 @@ async function main(): Promise<void> {
     }
   } finally {
     plain.disconnect();
+    plainDurableClient.disconnect();
     await app.close();
     await cluster.teardown();
   }
