@@ -12,7 +12,9 @@ import {
   RedisClusterModule,
   RedisSentinelConfigError,
   RedisSentinelModule,
+  RedisSentinelStartupError,
 } from '@bastion/redis-sentinel';
+import { freePort } from '@bastion/redis-topology';
 import { useCluster } from '../support/use-cluster.js';
 import { CLUSTER_PASSWORD, clusterOptions, keyPerMaster, startClusterModule } from './cluster-support.js';
 
@@ -121,6 +123,27 @@ describe('RedisClusterModule on a real cluster (3 masters x 1 replica, password)
     } finally {
       await app.moduleRef.close();
     }
+  });
+
+  it('fails the startup at once on a refused password, and after startupTimeoutMs without any node, never showing the password', async () => {
+    const started = Date.now();
+    const refused = await startClusterModule(clusterOptions(cluster, { password: 'wrong-cluster-pw' })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(RedisSentinelStartupError);
+    expect((refused as RedisSentinelStartupError).permanent).toBe(true);
+    expect((refused as Error).message).toMatch(/refused the password/);
+    expect((refused as Error).message).not.toContain('wrong-cluster-pw');
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    const port = await freePort();
+    const none = await startClusterModule({ nodes: `127.0.0.1:${port}`, startupTimeoutMs: 500 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(none).toBeInstanceOf(RedisSentinelStartupError);
+    expect((none as Error).message).toMatch(/not ready within 500 ms/);
   });
 
   it('a Sentinel module and a Cluster module in one app need distinct connection names', async () => {
