@@ -1,4 +1,4 @@
-import { RedisClusterHealthIndicator } from '@bastion/redis-sentinel';
+import { durableWrite, isRedisUnavailableError, RedisClusterHealthIndicator } from '@bastion/redis-sentinel';
 import { useCluster } from '../support/use-cluster.js';
 import { CLUSTER_PASSWORD, clusterOptions, keyPerMaster, startClusterModule } from './cluster-support.js';
 
@@ -57,9 +57,23 @@ describe('cluster health (up, degraded, down) and a shard with no node left (CLU
         const ms = Date.now() - started;
         expect(error, 'a write to the shard without nodes').toBeInstanceOf(Error);
         expect(ms).toBeLessThan(COMMAND_TIMEOUT_MS + 500);
+        // RedisUnavailableFilter answers 503 + Retry-After for it.
+        expect(isRedisUnavailableError(error), error!.message).toBe(true);
       }
       // cluster-require-full-coverage yes (the default): the surviving shards refuse too.
-      await expect(redis.set(keys[2]!.key, 'x')).rejects.toThrow(/CLUSTERDOWN|timed out/);
+      const refused = await redis.set(keys[2]!.key, 'x').then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(refused?.message).toMatch(/CLUSTERDOWN|timed out/);
+      expect(isRedisUnavailableError(refused)).toBe(true);
+      // A pipeline gets the CLUSTERDOWN reply itself (durableWrite tried 3 times, nothing applied).
+      const down = await durableWrite(redis, (p) => p.set(keys[2]!.key, 'y')).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(down?.message).toMatch(/^CLUSTERDOWN/);
+      expect(isRedisUnavailableError(down)).toBe(true);
       await vi.waitFor(async () => expect((await check()).status).toBe('down'), {
         timeout: 5000,
         interval: 100,

@@ -22,6 +22,8 @@ const TRANSIENT_REPLY_CODES = new Set([
   'TRYAGAIN',
   // A blocking command (BLPOP, XREADGROUP BLOCK) cut short because the master became a replica.
   'UNBLOCKED',
+  // Redis Cluster: a slot without a live master (an election running, a whole shard gone).
+  'CLUSTERDOWN',
 ]);
 
 /** Plain `Error` messages that ioredis 6 rejects a command with when the connection is unusable. */
@@ -77,6 +79,8 @@ export function isRedisUnavailableError(err: unknown): boolean {
   switch (name) {
     // ioredis's class is not exported; its `name` is (redis-errors sets it from the class).
     case 'MaxRetriesPerRequestError':
+    // Redis Cluster: no node answered the slot map query.
+    case 'ClusterAllFailedError':
       return true;
     case 'AbortError':
       // A pipeline or MULTI fragment that was half sent when the connection closed.
@@ -94,6 +98,8 @@ export function isRedisUnavailableError(err: unknown): boolean {
     }
     case 'Error':
       if (IOREDIS_CONNECTION_MESSAGES.has(message)) return true;
+      // Redis Cluster: redirected (MOVED/ASK/TRYAGAIN/CLUSTERDOWN) more often than allowed.
+      if (message.startsWith('Too many Cluster redirections. Last error: ')) return true;
       // Node socket errors carry `syscall` (`connect`, `read`, `write`); a bare `code` does not count.
       return typeof code === 'string' && NETWORK_ERROR_CODES.has(code) && typeof syscall === 'string';
     default:
