@@ -2,12 +2,17 @@ import { inspect } from 'node:util';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TerminusModule } from '@nestjs/terminus';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import {
   DurableWriteCrossSlotError,
   durableCall,
   durableWrite,
   InjectRedis,
+  InjectRedisClusterClients,
+  InjectRedisClusterEvents,
+  InjectRedisClusterHealth,
+  RedisClusterClientsService,
+  RedisClusterEvents,
   RedisClusterHealthIndicator,
   RedisClusterModule,
   RedisSentinelConfigError,
@@ -158,7 +163,13 @@ describe('RedisClusterModule on a real cluster (3 masters x 1 replica, password)
 
     @Injectable()
     class UsesBoth {
-      constructor(@InjectRedis('default', 'shards') readonly shards: Cluster) {}
+      constructor(
+        @InjectRedis('default', 'shards') readonly shards: Cluster,
+        @InjectRedis() readonly standalone: Redis,
+        @InjectRedisClusterClients('shards') readonly clients: RedisClusterClientsService,
+        @InjectRedisClusterHealth('shards') readonly health: RedisClusterHealthIndicator,
+        @InjectRedisClusterEvents('shards') readonly events: RedisClusterEvents,
+      ) {}
     }
     const moduleRef = await Test.createTestingModule({
       imports: [
@@ -173,9 +184,15 @@ describe('RedisClusterModule on a real cluster (3 masters x 1 replica, password)
     }).compile();
     await moduleRef.init();
     try {
-      const { shards } = moduleRef.get(UsesBoth);
+      const { shards, standalone, clients, health, events } = moduleRef.get(UsesBoth);
       expect(shards).toBeInstanceOf(Cluster);
+      expect(standalone).toBeInstanceOf(Redis);
+      expect(standalone).not.toBeInstanceOf(Cluster);
       expect(await shards.set('named:key', '1')).toBe('OK');
+      expect(clients.get()).toBe(shards);
+      expect(clients.connectionName).toBe('shards');
+      expect(events).toBe(clients.events);
+      expect((await health.isHealthy('redis')).redis.status).toBe('up');
     } finally {
       await moduleRef.close();
     }
