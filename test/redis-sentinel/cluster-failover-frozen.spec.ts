@@ -1,4 +1,4 @@
-import { RedisClusterEvents } from '@bastion/redis-sentinel';
+import { RedisClusterEvents, RedisClusterHealthIndicator } from '@bastion/redis-sentinel';
 import { useCluster } from '../support/use-cluster.js';
 import {
   CLUSTER_PASSWORD,
@@ -71,7 +71,7 @@ describe('cluster: a shard master frozen (SIGSTOP) under a write load', () => {
     await cluster.waitClusterOk();
   });
 
-  it('shuts down within shutdownTimeoutMs (plus a margin) with a frozen master it has connections to', async () => {
+  it('with a frozen master it has connections to: health is down within its timeout, shutdown within shutdownTimeoutMs (plus a margin)', async () => {
     const SHUTDOWN_MS = 500;
     const app = await startClusterModule(clusterOptions(cluster, { shutdownTimeoutMs: SHUTDOWN_MS }));
     const redis = app.clients.get();
@@ -80,6 +80,14 @@ describe('cluster: a shard master frozen (SIGSTOP) under a write load', () => {
     const frozen = keys[0]!.master;
     cluster.freeze(frozen);
     try {
+      // Health answers within its timeout although a master never answers: down.
+      const healthStarted = Date.now();
+      const health = await app.moduleRef
+        .get(RedisClusterHealthIndicator)
+        .isHealthy('redis', { timeoutMs: 300 });
+      expect(Date.now() - healthStarted).toBeLessThan(300 + 200);
+      expect(health.redis).toMatchObject({ status: 'down' });
+      expect(String(health.redis.message)).toContain(`master 127.0.0.1:${frozen.port} did not answer`);
       // A command in flight on the frozen node while the app shuts down.
       const pending = redis.set(keys[0]!.key, '2').catch((err: Error) => err);
       const started = Date.now();
