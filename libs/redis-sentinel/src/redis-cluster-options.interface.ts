@@ -89,8 +89,10 @@ export interface RedisClusterModuleOptions {
   readonly slotsRefreshTimeoutMs?: number;
   /**
    * While a node the client used is unreachable (error, closed connection), the slot map is
-   * reloaded this often until its slots have a new owner or it is back. Default 50: the client
-   * moves to a promoted replica within about this long after the cluster agrees on it.
+   * reloaded this often until its slots have a new owner (for at most 10 s after the last sign of
+   * failure), asking one node at a time and skipping one that failed; each node then has
+   * max(200, 4 × this) ms (at most `slotsRefreshTimeoutMs`) to answer. Default 50: the client moves
+   * to a promoted replica within about this long after the cluster agrees on it.
    */
   readonly failoverRefreshIntervalMs?: number;
   /**
