@@ -10,7 +10,8 @@ import {
   startIncrLoad,
 } from './cluster-support.js';
 
-const COMMAND_TIMEOUT_MS = 1500;
+// Above the ~1 s that every shard answers CLUSTERDOWN while the replica is elected (with room for a loaded CI host).
+const COMMAND_TIMEOUT_MS = 3000;
 
 describe('cluster: a shard master frozen (SIGSTOP) under a write load', () => {
   const cluster = useCluster({ password: CLUSTER_PASSWORD });
@@ -38,7 +39,7 @@ describe('cluster: a shard master frozen (SIGSTOP) under a write load', () => {
       await load.stop();
 
       const firstAfterFreeze = Math.min(
-        ...victims.map((w) => w.ackTimes.find((t) => t > frozenAt + COMMAND_TIMEOUT_MS) ?? Infinity),
+        ...victims.map((w) => w.ackTimes.find((t) => t > frozenAt + 100) ?? Infinity),
       );
       const longest = Math.max(0, ...victims.flatMap((w) => w.failures.map((f) => f.ms)));
       console.log(
@@ -49,6 +50,14 @@ describe('cluster: a shard master frozen (SIGSTOP) under a write load', () => {
       // Loose bound (target 100 ms, see the bench): a slot refresh that meets the frozen node waits slotsRefreshTimeoutMs.
       expect(firstAfterFreeze - promotedAt).toBeLessThan(2000);
       expect(longest).toBeLessThan(COMMAND_TIMEOUT_MS + 500);
+      const healthyStall = Math.max(
+        ...load.writers
+          .filter((w) => !victims.includes(w))
+          .map((w) => Math.max(0, ...w.ackTimes.slice(1).map((t, i) => t - w.ackTimes[i]!))),
+      );
+      console.log(
+        `[cluster] longest stall of a healthy shard's writer (CLUSTERDOWN while electing): ${healthyStall} ms`,
+      );
       for (const writer of load.writers) {
         const final = Number(await redis.get(writer.key));
         if (writer.master === victim) {
