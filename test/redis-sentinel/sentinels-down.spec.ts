@@ -73,9 +73,11 @@ describe('Sentinels unavailable', () => {
       for (const s of topo.sentinels) await topo.restart(s);
       await vi.waitFor(
         async () =>
-          expect((await redis.get('all-down')) === '1', 'client recovers when the Sentinels return').toBe(
-            true,
-          ),
+          expect(
+            (await redis.get('all-down')) === '1',
+            // The client's state, for a failure under load: status, address, last error.
+            `client recovers when the Sentinels return: ${JSON.stringify(app.clients.stats().clients[0])}`,
+          ).toBe(true),
         { timeout: 15_000, interval: 20 },
       );
       expect(redis.status).toBe('ready');

@@ -122,7 +122,7 @@ export class RedisSentinelMetrics implements OnModuleInit, OnModuleDestroy {
         metrics.push(
           new Gauge({
             name: 'bastion_redis_sentinels_reachable',
-            help: 'Sentinels the failover watcher hears now (subscribed and answering its PINGs); below bastion_redis_sentinels, durable writes are refused.',
+            help: 'Sentinels the failover watcher hears now (subscribed and answering its PINGs). Below bastion_redis_sentinels, a Sentinel is down or unheard; while one that is not known to be down (connection refused) is unheard, durable writes are refused.',
             registers,
             collect() {
               this.set(stats().sentinelsHeard ?? 0);

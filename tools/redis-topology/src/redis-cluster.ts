@@ -23,7 +23,16 @@ import { CLUSTER_SLOTS, clusterKeySlot } from './cluster-key-slot.js';
 import { isLiveMaster, parseClusterNodes, slotOwners, type ClusterNodesEntry } from './cluster-nodes.js';
 import { freePortWithOffset } from './free-port.js';
 import { pollUntil } from './poll-until.js';
-import { isRunning, killAndWait, redisCliBin, redisServerBin, spawnTracked } from './server-processes.js';
+import {
+  freezeServer,
+  isRunning,
+  killAndWait,
+  killServer,
+  redisCliBin,
+  redisServerBin,
+  spawnTracked,
+  thawServer,
+} from './server-processes.js';
 
 export interface ClusterOptions {
   /** Masters (shards). Default 3, the fewest `redis-cli --cluster create` accepts. */
@@ -329,23 +338,18 @@ export class RedisCluster {
   }
 
   /** SIGKILL a node: it vanishes without closing its sockets cleanly. */
-  async kill(node: RedisClusterNode): Promise<void> {
-    if (!isRunning(node.process)) return;
-    await killAndWait(node.process);
-    node.process = undefined;
-    node.stopped = false;
+  kill(node: RedisClusterNode): Promise<void> {
+    return killServer(node);
   }
 
   /** SIGSTOP a node: it freezes, its sockets stay open and silent. */
   freeze(node: RedisClusterNode): void {
-    node.process?.kill('SIGSTOP');
-    node.stopped = true;
+    freezeServer(node);
   }
 
   /** SIGCONT a frozen node. */
   thaw(node: RedisClusterNode): void {
-    node.process?.kill('SIGCONT');
-    node.stopped = false;
+    thawServer(node);
   }
 
   /**

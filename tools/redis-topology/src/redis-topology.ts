@@ -14,7 +14,14 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 import { pollUntil } from './poll-until.js';
-import { isRunning, killAndWait, redisServerBin, spawnTracked } from './server-processes.js';
+import {
+  freezeServer,
+  killAndWait,
+  killServer,
+  redisServerBin,
+  spawnTracked,
+  thawServer,
+} from './server-processes.js';
 
 export type NodeRole = 'master' | 'replica' | 'sentinel';
 
@@ -255,23 +262,18 @@ export class RedisTopology {
   }
 
   /** SIGKILL a node: it vanishes without closing its sockets cleanly. */
-  async kill(node: RedisNode): Promise<void> {
-    if (!isRunning(node.process)) return;
-    await killAndWait(node.process);
-    node.process = undefined;
-    node.stopped = false;
+  kill(node: RedisNode): Promise<void> {
+    return killServer(node);
   }
 
   /** SIGSTOP a node: it freezes, its sockets stay open and silent. */
   freeze(node: RedisNode): void {
-    node.process?.kill('SIGSTOP');
-    node.stopped = true;
+    freezeServer(node);
   }
 
   /** SIGCONT a frozen node. */
   thaw(node: RedisNode): void {
-    node.process?.kill('SIGCONT');
-    node.stopped = false;
+    thawServer(node);
   }
 
   /** Start a killed node again on its port with its (possibly Sentinel-rewritten) config. */

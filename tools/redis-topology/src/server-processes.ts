@@ -50,6 +50,32 @@ export async function killAndWait(child: ChildProcess | undefined): Promise<void
   await exited;
 }
 
+/** A harness node's process and whether it is frozen: what kill, freeze and thaw act on. */
+export interface ServerProcess {
+  process: ChildProcess | undefined;
+  stopped: boolean;
+}
+
+/** SIGKILL a node: it vanishes without closing its sockets cleanly. */
+export async function killServer(node: ServerProcess): Promise<void> {
+  if (!isRunning(node.process)) return;
+  await killAndWait(node.process);
+  node.process = undefined;
+  node.stopped = false;
+}
+
+/** SIGSTOP a node: it freezes, its sockets stay open and silent. */
+export function freezeServer(node: ServerProcess): void {
+  node.process?.kill('SIGSTOP');
+  node.stopped = true;
+}
+
+/** SIGCONT a frozen node. */
+export function thawServer(node: ServerProcess): void {
+  node.process?.kill('SIGCONT');
+  node.stopped = false;
+}
+
 /** `redis-cli` (or `$REDIS_CLI_BIN`): the harness creates clusters with `redis-cli --cluster create`. */
 export function redisCliBin(): string {
   const bin = process.env.REDIS_CLI_BIN || 'redis-cli';

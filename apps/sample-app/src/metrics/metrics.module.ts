@@ -1,20 +1,30 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { SecretsMetricsModule } from '@bastion/secrets/metrics';
-import { RedisSentinelMetricsModule } from '@bastion/redis-sentinel/metrics';
-import { LokiLoggerMetricsModule } from '@bastion/loki-logger/metrics';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { MetricsController } from './metrics.controller.js';
 
 /**
  * `GET /metrics`: Node's process metrics plus the libs' metrics modules, on a registry of the
  * app's own rather than prom-client's global one, so nothing else in the process (a library that
  * registers into the default) shows up unasked. `register(false)` (`METRICS_ENABLED=false`) is an
- * empty module: no registry, no metrics module, no route (404).
+ * empty module: no registry, no metrics module, no route (404), and neither prom-client nor the
+ * libs' `/metrics` entries are loaded (an older lib without them still runs the app: the
+ * `bench:app` baseline).
  */
 @Module({})
 export class MetricsModule {
-  static register(enabled: boolean): DynamicModule {
+  static async register(enabled: boolean): Promise<DynamicModule> {
     if (!enabled) return { module: MetricsModule };
+    const [
+      { collectDefaultMetrics, Registry },
+      { SecretsMetricsModule },
+      { RedisSentinelMetricsModule },
+      { LokiLoggerMetricsModule },
+      { MetricsController },
+    ] = await Promise.all([
+      import('prom-client'),
+      import('@bastion/secrets/metrics'),
+      import('@bastion/redis-sentinel/metrics'),
+      import('@bastion/loki-logger/metrics'),
+      import('./metrics.controller.js'),
+    ]);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     return {
