@@ -10,7 +10,15 @@ import {
 } from './redis-cluster-options.interface.js';
 import { RedisSentinelConfigError } from './redis-sentinel.errors.js';
 import type { RedisNatMap } from './redis-sentinel-options.interface.js';
-import { credential, got, integer, shown, tls, tlsOf } from './redis-sentinel-options.resolver.js';
+import {
+  credential,
+  got,
+  integer,
+  resolveClientDefinitions,
+  shown,
+  tls,
+  tlsOf,
+} from './redis-sentinel-options.resolver.js';
 import { parseSentinelAddresses } from './sentinel-address.parser.js';
 
 /** A declared Cluster client with its defaults applied. Internal. */
@@ -156,48 +164,6 @@ function ioredisProblems(path: string, overrides: unknown): string[] {
   return problems;
 }
 
-function clientProblems(declared: unknown): {
-  clients: ResolvedClusterClientDefinition[];
-  problems: string[];
-} {
-  const clients: ResolvedClusterClientDefinition[] = [];
-  const problems: string[] = [];
-  if (
-    declared === null ||
-    typeof declared !== 'object' ||
-    Array.isArray(declared) ||
-    Object.keys(declared).length === 0
-  ) {
-    problems.push(
-      `clients must declare at least one client (got ${shown(declared)}); e.g. { default: "master" }`,
-    );
-    return { clients, problems };
-  }
-  const roles = REDIS_CLUSTER_CLIENT_ROLES.join(', ');
-  for (const [name, def] of Object.entries(declared as Record<string, unknown>)) {
-    if (name.trim() === '')
-      problems.push('clients has a client with an empty name; e.g. { default: "master" }');
-    const isObject = typeof def === 'object' && def !== null && !Array.isArray(def);
-    if (typeof def !== 'string' && !isObject) {
-      problems.push(`clients.${name} must be a role or { role, ioredis } (got ${shown(def)}); e.g. "master"`);
-      continue;
-    }
-    const definition = isObject ? (def as RedisClusterClientDefinition) : undefined;
-    const role: unknown = typeof def === 'string' ? def : (definition?.role ?? 'master');
-    if (!REDIS_CLUSTER_CLIENT_ROLES.includes(role as RedisClusterClientRole)) {
-      const path = typeof def === 'string' ? `clients.${name}` : `clients.${name}.role`;
-      problems.push(
-        `${path} is an unknown role in Cluster mode (got ${shown(role)}); use ${roles}, e.g. "replica"`,
-      );
-    }
-    problems.push(...ioredisProblems(`clients.${name}.ioredis`, definition?.ioredis));
-    clients.push(
-      Object.freeze({ name, role: role as RedisClusterClientRole, ioredis: definition?.ioredis ?? {} }),
-    );
-  }
-  return { clients, problems };
-}
-
 /**
  * Applies the defaults to the Cluster module options and the declared `clients`, and checks
  * every option, once: throws one `RedisSentinelConfigError` listing every problem (an invalid
@@ -231,7 +197,12 @@ export function resolveRedisClusterOptions(
   }
   problems.push(...schemaProblems(options));
   problems.push(...ioredisProblems('ioredis', options.ioredis));
-  const declared = clientProblems(clientsInput ?? DEFAULT_CLIENTS);
+  const declared = resolveClientDefinitions<RedisClusterClientRole, Partial<ClusterOptions>>(
+    clientsInput ?? DEFAULT_CLIENTS,
+    REDIS_CLUSTER_CLIENT_ROLES,
+    ioredisProblems,
+    ' in Cluster mode',
+  );
   problems.push(...declared.problems);
   if (problems.length > 0) throw new RedisSentinelConfigError(problems, 'RedisClusterModule');
 

@@ -227,11 +227,22 @@ function ioredisProblems(path: string, overrides: unknown, mode: 'sentinel' | 's
   return problems;
 }
 
-function clientProblems(
+/**
+ * Checks the `clients` extra of either module (`RedisSentinelModule`, `RedisClusterModule`): a
+ * non-empty object of role strings or `{ role, ioredis }`, every role one of `roles`. Collects
+ * every problem; `checkIoredis` checks a client's own ioredis options.
+ */
+export function resolveClientDefinitions<Role extends string, Ioredis>(
   declared: unknown,
-  mode: 'sentinel' | 'standalone',
-): { clients: ResolvedClientDefinition[]; problems: string[] } {
-  const clients: ResolvedClientDefinition[] = [];
+  roles: readonly Role[],
+  checkIoredis: (path: string, overrides: unknown) => string[],
+  /** Appended to "is an unknown role", e.g. " in Cluster mode". */
+  roleContext = '',
+): {
+  clients: Array<{ readonly name: string; readonly role: Role; readonly ioredis: Ioredis }>;
+  problems: string[];
+} {
+  const clients: Array<{ readonly name: string; readonly role: Role; readonly ioredis: Ioredis }> = [];
   const problems: string[] = [];
   if (
     declared === null ||
@@ -244,7 +255,7 @@ function clientProblems(
     );
     return { clients, problems };
   }
-  const roles = REDIS_CLIENT_ROLES.join(', ');
+  const roleList = roles.join(', ');
   for (const [name, def] of Object.entries(declared as Record<string, unknown>)) {
     if (name.trim() === '')
       problems.push('clients has a client with an empty name; e.g. { default: "master" }');
@@ -253,14 +264,18 @@ function clientProblems(
       problems.push(`clients.${name} must be a role or { role, ioredis } (got ${shown(def)}); e.g. "master"`);
       continue;
     }
-    const definition = isObject ? (def as RedisClientDefinition) : undefined;
+    const definition = isObject ? (def as { role?: unknown; ioredis?: Ioredis }) : undefined;
     const role: unknown = typeof def === 'string' ? def : (definition?.role ?? 'master');
-    if (!REDIS_CLIENT_ROLES.includes(role as RedisClientRole)) {
+    if (!roles.includes(role as Role)) {
       const path = typeof def === 'string' ? `clients.${name}` : `clients.${name}.role`;
-      problems.push(`${path} is an unknown role (got ${shown(role)}); use ${roles}, e.g. "replica"`);
+      problems.push(
+        `${path} is an unknown role${roleContext} (got ${shown(role)}); use ${roleList}, e.g. "replica"`,
+      );
     }
-    problems.push(...ioredisProblems(`clients.${name}.ioredis`, definition?.ioredis, mode));
-    clients.push(Object.freeze({ name, role: role as RedisClientRole, ioredis: definition?.ioredis ?? {} }));
+    problems.push(...checkIoredis(`clients.${name}.ioredis`, definition?.ioredis));
+    clients.push(
+      Object.freeze({ name, role: role as Role, ioredis: definition?.ioredis ?? ({} as Ioredis) }),
+    );
   }
   return { clients, problems };
 }
@@ -337,7 +352,11 @@ export function resolveRedisSentinelOptions(
 
   problems.push(...schemaProblems(options));
   problems.push(...ioredisProblems('ioredis', options.ioredis, mode));
-  const declared = clientProblems(clientsInput ?? DEFAULT_CLIENTS, mode);
+  const declared = resolveClientDefinitions<RedisClientRole, Partial<RedisOptions>>(
+    clientsInput ?? DEFAULT_CLIENTS,
+    REDIS_CLIENT_ROLES,
+    (path, overrides) => ioredisProblems(path, overrides, mode),
+  );
   problems.push(...declared.problems);
 
   if (problems.length > 0) throw new RedisSentinelConfigError(problems);
