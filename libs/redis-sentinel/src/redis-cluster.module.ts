@@ -2,7 +2,8 @@ import { Inject, Module } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ClusterConfigurableModuleClass } from './redis-cluster.module-definition.js';
-import { DEFAULT_REDIS_CONNECTION, REDIS_CONNECTION_NAME } from './redis-sentinel.constants.js';
+import { instancesUsingConnection } from './connection-name-instances.js';
+import { REDIS_CONNECTION_NAME } from './redis-sentinel.constants.js';
 import { RedisSentinelConfigError } from './redis-sentinel.errors.js';
 
 /**
@@ -18,17 +19,11 @@ export class RedisClusterModule extends ClusterConfigurableModuleClass {
   ) {
     super();
     // Two instances with one name (Sentinel or Cluster) would export the same client tokens.
-    const sameName = discovery
-      .getProviders()
-      .filter((wrapper) => wrapper.token === REDIS_CONNECTION_NAME && wrapper.instance === connection);
-    if (sameName.length > 1) {
-      const which =
-        connection === DEFAULT_REDIS_CONNECTION
-          ? 'the default connection (no connectionName)'
-          : `connectionName "${connection}"`;
+    const { count, which } = instancesUsingConnection(discovery, connection);
+    if (count > 1) {
       throw new RedisSentinelConfigError(
         [
-          `${sameName.length} Redis module instances (RedisSentinelModule / RedisClusterModule) use ${which}; ` +
+          `${count} Redis module instances (RedisSentinelModule / RedisClusterModule) use ${which}; ` +
             'give each forRoot/forRootAsync its own connectionName (one instance may omit it)',
         ],
         'RedisClusterModule',

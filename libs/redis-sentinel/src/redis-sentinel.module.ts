@@ -1,7 +1,8 @@
 import { Inject, Module } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { DEFAULT_REDIS_CONNECTION, REDIS_CONNECTION_NAME } from './redis-sentinel.constants.js';
+import { instancesUsingConnection } from './connection-name-instances.js';
+import { REDIS_CONNECTION_NAME } from './redis-sentinel.constants.js';
 import { RedisSentinelConfigError } from './redis-sentinel.errors.js';
 import { ConfigurableModuleClass } from './redis-sentinel.module-definition.js';
 
@@ -19,16 +20,10 @@ export class RedisSentinelModule extends ConfigurableModuleClass {
     super();
     // Two instances with one name would export the same tokens, and Nest would silently hand
     // out either one's clients. Runs while the app is built, before anything connects.
-    const sameName = discovery
-      .getProviders()
-      .filter((wrapper) => wrapper.token === REDIS_CONNECTION_NAME && wrapper.instance === connection);
-    if (sameName.length > 1) {
-      const which =
-        connection === DEFAULT_REDIS_CONNECTION
-          ? 'the default connection (no connectionName)'
-          : `connectionName "${connection}"`;
+    const { count, which } = instancesUsingConnection(discovery, connection);
+    if (count > 1) {
       throw new RedisSentinelConfigError([
-        `${sameName.length} RedisSentinelModule instances use ${which}; give each forRoot/forRootAsync ` +
+        `${count} RedisSentinelModule instances use ${which}; give each forRoot/forRootAsync ` +
           'its own connectionName (one instance may omit it), or import one global instance (isGlobal: true)',
       ]);
     }
