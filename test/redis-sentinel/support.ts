@@ -69,6 +69,37 @@ export async function waitReplicasAttached(
 }
 
 /**
+ * Waits until whichever node the Sentinels name as master has `count` replicas online, and
+ * returns its port. Unlike `waitReplicasAttached` it re-asks the Sentinels on every poll: on a
+ * loaded machine (down-after 1 s) they may fail over on their own between a test's restart of
+ * an old master and the next test, and a wait pinned to the old port would never end.
+ */
+export async function waitForSyncedMaster(
+  topo: RedisTopology,
+  count: number,
+  timeoutMs = 40_000,
+): Promise<number> {
+  let port: number | undefined;
+  await topo.waitUntil(
+    async () => {
+      port = await topo.currentMasterPort();
+      if (port === undefined) return false;
+      const info = await topo.command(topo.nodeByPort(port), 'INFO', 'replication');
+      const m = /connected_slaves:(\d+)/.exec(info);
+      return (
+        /role:master/.test(info) &&
+        !!m &&
+        Number(m[1]) >= count &&
+        !/state=(wait_bgsave|send_bulk)/.test(info)
+      );
+    },
+    `the Sentinels' master has ${count} replica(s) online`,
+    timeoutMs,
+  );
+  return port!;
+}
+
+/**
  * Independent observer of `+switch-master` (plain ioredis, one connection per Sentinel): the
  * reference clock for "time after the switch".
  */

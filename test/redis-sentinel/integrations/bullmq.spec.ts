@@ -31,6 +31,7 @@ import {
   PROTECTED_TOPOLOGY,
   sentinelOptions,
   sleep,
+  waitForSyncedMaster,
   waitReplicasAttached,
   watchSwitchMaster,
 } from '../support.js';
@@ -326,8 +327,7 @@ describe('BullMQ: manual failover, durable enqueue errors', () => {
 
   it('durableEnqueue throws DurableWriteError when too few replicas acknowledge (the job may exist)', async () => {
     const app = await startApp(topo);
-    const masterPort = (await topo.currentMasterPort())!;
-    await waitReplicasAttached(topo, masterPort, 2);
+    const masterPort = await waitForSyncedMaster(topo, 2);
     const replicas = topo.dataNodes.filter((n) => n.port !== masterPort);
     try {
       // Three replicas asked of a topology with two.

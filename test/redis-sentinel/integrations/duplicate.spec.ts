@@ -13,7 +13,7 @@ import {
   sentinelOptions,
   startModule,
   waitForHandlesBack,
-  waitReplicasAttached,
+  waitForSyncedMaster,
   watchSwitchMaster,
 } from '../support.js';
 
@@ -183,11 +183,10 @@ describe('redis.duplicate() of a module client', () => {
   });
 
   it('follows a SIGKILL failover (a blocking pop waits on the new master), the parent too, and a quit copy stays gone', async () => {
+    const oldPort = await waitForSyncedMaster(topo, 2);
+    const oldMaster = topo.nodeByPort(oldPort);
     const observer = await watchSwitchMaster(topo);
     const app = await startModule(sentinelOptions(topo));
-    const oldPort = (await topo.currentMasterPort())!;
-    const oldMaster = topo.nodeByPort(oldPort);
-    await waitReplicasAttached(topo, oldPort, 2);
     const redis = app.clients.get();
     const list = redis.duplicate();
     const zset = redis.duplicate();
@@ -259,9 +258,8 @@ describe('redis.duplicate() of a module client', () => {
     }
   });
   it('leaves a frozen master (SIGSTOP) on +switch-master, long before its 15 s socket deadline', async () => {
-    const oldPort = (await topo.currentMasterPort())!;
     // The previous test restarted its killed master: it must be a synced replica again.
-    await waitReplicasAttached(topo, oldPort, 2);
+    const oldPort = await waitForSyncedMaster(topo, 2);
     const observer = await watchSwitchMaster(topo);
     const app = await startModule(sentinelOptions(topo));
     const redis = app.clients.get();
