@@ -5,6 +5,10 @@
  * polynomial 0x1021, initial value 0) of the key's bytes, modulo 16384. When the key holds a
  * non-empty hash tag (the bytes between the first `{` and the first `}` after it), only the tag
  * is hashed: that is how related keys are kept on one slot.
+ *
+ * Not the `cluster-key-slot` package that ioredis routes with: after an empty tag it hashes the
+ * wrong bytes (`foo{}{bar}`: Redis hashes the whole key, it hashes `{bar`), so `WAIT` could run on
+ * another master than the one that took the write. A harness spec checks this against `CLUSTER KEYSLOT`.
  */
 export const CLUSTER_SLOTS = 16_384;
 
