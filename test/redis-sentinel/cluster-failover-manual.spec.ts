@@ -58,6 +58,7 @@ describe('cluster: manual CLUSTER FAILOVER under a write load', () => {
             expect.objectContaining({
               from: `127.0.0.1:${oldMaster.port}`,
               to: `127.0.0.1:${replica!.port}`,
+              promotion: true,
             }),
           ),
         { timeout: 7000, interval: 50 },

@@ -18,17 +18,7 @@ import {
   sentinelOptions,
   waitReplicasAttached,
 } from './support.js';
-import { parsePrometheusText } from '../support/prometheus-text.js';
-
-/** The series of one scrape of `registry`. */
-async function scrape(registry: Registry): Promise<Map<string, number>> {
-  return parsePrometheusText(await registry.metrics());
-}
-
-/** Series whose name starts with `prefix`. */
-function matching(series: Map<string, number>, prefix: string): string[] {
-  return [...series.keys()].filter((key) => key.startsWith(prefix));
-}
+import { scrape, seriesMatching } from '../support/prometheus-text.js';
 
 describe('@bastion/redis-sentinel/metrics (prom-client)', () => {
   const topo = useTopology(PROTECTED_TOPOLOGY);
@@ -60,14 +50,14 @@ describe('@bastion/redis-sentinel/metrics (prom-client)', () => {
       const boot = await scrape(registry);
       expect(boot.get('bastion_redis_failovers_total')).toBe(0);
       expect(boot.get(`bastion_redis_master_info{address="127.0.0.1:${oldPort}"}`)).toBe(1);
-      expect(matching(boot, 'bastion_redis_master_info')).toHaveLength(1);
+      expect(seriesMatching(boot, 'bastion_redis_master_info')).toHaveLength(1);
       expect(boot.get('bastion_redis_client_ready{client="default"}')).toBe(1);
       expect(boot.get('bastion_redis_reconnects_total{client="default"}')).toBe(0);
       expect(boot.get('bastion_redis_sentinels')).toBe(sentinels);
       expect(boot.get('bastion_redis_last_failover_seconds')).toBe(0);
       expect(boot.get('bastion_redis_failover_seconds_count')).toBe(0);
       expect(boot.get('bastion_redis_durable_writes_total{outcome="confirmed"}')).toBe(0);
-      expect(matching(boot, 'bastion_redis_command_duration_seconds')).toEqual([]); // opt-in
+      expect(seriesMatching(boot, 'bastion_redis_command_duration_seconds')).toEqual([]); // opt-in
 
       await durableWrite(redis, (p) => p.set('metrics:durable', '1'), { replicas: 1, timeoutMs: 1000 });
       // More replicas than exist: written, never confirmed.
@@ -92,7 +82,7 @@ describe('@bastion/redis-sentinel/metrics (prom-client)', () => {
       const after = await scrape(registry);
       expect(after.get('bastion_redis_failovers_total')).toBe(1);
       expect(after.get(`bastion_redis_master_info{address="127.0.0.1:${newPort}"}`)).toBe(1);
-      expect(matching(after, 'bastion_redis_master_info')).toHaveLength(1);
+      expect(seriesMatching(after, 'bastion_redis_master_info')).toHaveLength(1);
       const seconds = after.get('bastion_redis_last_failover_seconds')!;
       // 0 only if the client was on the new master before the announcement reached the module.
       expect(seconds).toBeGreaterThanOrEqual(0);
@@ -141,8 +131,8 @@ describe('@bastion/redis-sentinel/metrics (prom-client)', () => {
       expect(series.get('bastion_redis_client_ready{client="store"}')).toBe(1);
       expect(series.get(`bastion_redis_master_info{address="127.0.0.1:${port}"}`)).toBe(1);
       expect(series.get('bastion_redis_failovers_total')).toBe(0);
-      expect(matching(series, 'bastion_redis_sentinels')).toEqual([]);
-      expect(matching(series, 'bastion_redis_failover_seconds')).toEqual([]);
+      expect(seriesMatching(series, 'bastion_redis_sentinels')).toEqual([]);
+      expect(seriesMatching(series, 'bastion_redis_failover_seconds')).toEqual([]);
       expect(await registry.metrics()).not.toContain(PASSWORD);
     } finally {
       await app.close();

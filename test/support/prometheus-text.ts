@@ -8,3 +8,13 @@ export function parsePrometheusText(text: string): Map<string, number> {
   }
   return series;
 }
+
+/** The series of one scrape of `registry`. */
+export async function scrape(registry: { metrics(): Promise<string> }): Promise<Map<string, number>> {
+  return parsePrometheusText(await registry.metrics());
+}
+
+/** The keys of the series whose name starts with `prefix`. */
+export function seriesMatching(series: Map<string, number>, prefix: string): string[] {
+  return [...series.keys()].filter((key) => key.startsWith(prefix));
+}

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
 import type { Logger } from '@nestjs/common';
 import { Cluster, type ClusterOptions, type Command, type NatMap, type Redis } from 'ioredis';
@@ -46,6 +47,11 @@ export interface RedisClusterClientStats {
   readyCount: number;
   /** Slot owner changes seen (a failover or a resharding moves slots to another master). */
   failoversSeen: number;
+  /**
+   * The slot owner changes that were promotions: a node that served no slot took over from one
+   * that serves none now (a failover, manual or not; not a resharding).
+   */
+  promotionsSeen: number;
   lastError: string | undefined;
 }
 
@@ -75,10 +81,17 @@ export class ManagedRedisCluster {
   private reconnects = 0;
   private readyCount = 0;
   private failoversSeen = 0;
+  private promotionsSeen = 0;
   private lastError: string | undefined;
   /** Slot → master as seen at the last refresh (empty before the first). */
   private owners: Array<string | undefined> = [];
   private fastUntil = 0;
+  /**
+   * When (performance.now()) the client saw the first sign of a failing node since its slot owners
+   * last changed or its fast refresh last gave up: the start of the outage it reports with the next
+   * owner change (`failingForMs`).
+   */
+  private failingSince: number | undefined;
   private fastLoop: Promise<void> | undefined;
   private readonly stopLoops = new AbortController();
   /** Set while `connect()` waits: ends the wait early with this error. */
@@ -139,6 +152,7 @@ export class ManagedRedisCluster {
       reconnects: this.reconnects,
       readyCount: this.readyCount,
       failoversSeen: this.failoversSeen,
+      promotionsSeen: this.promotionsSeen,
       lastError: this.lastError,
     };
   }
@@ -344,6 +358,7 @@ export class ManagedRedisCluster {
   /** A node may be failing: reload the slot map fast until its owners change (bounded in time). */
   private failingNode(): void {
     if (this.closing || this.cluster.status !== 'ready') return;
+    this.failingSince ??= performance.now();
     this.fastUntil = Date.now() + FAST_WINDOW_MS;
     this.fastLoop ??= this.runFastRefresh().finally(() => (this.fastLoop = undefined));
   }
@@ -391,6 +406,7 @@ export class ManagedRedisCluster {
       }
     } finally {
       this.cluster.options.slotsRefreshTimeout = o.slotsRefreshTimeoutMs;
+      this.failingSince = undefined;
     }
   }
 
@@ -414,15 +430,25 @@ export class ManagedRedisCluster {
       move.slots++;
       moves.set(key, move);
     }
-    for (const move of moves.values()) {
+    const failingForMs =
+      moves.size > 0 && this.failingSince !== undefined ? performance.now() - this.failingSince : undefined;
+    if (moves.size > 0) this.failingSince = undefined;
+    const ownersBefore = new Set(before);
+    const ownersNow = new Set(now);
+    for (const { from, to, slots } of moves.values()) {
+      // A node that served no slot took over from one that serves none now: a replica promoted
+      // (failover, manual or not). Slots moved between serving masters are a resharding.
+      const promotion = !ownersBefore.has(to) && (from === undefined || !ownersNow.has(from));
+      const move = { from, to, slots, promotion };
       this.failoversSeen++;
+      if (promotion) this.promotionsSeen++;
       this.logger.log({
-        message: `Redis Cluster client "${this.name}": ${move.slots} slot(s) moved from ${move.from ?? 'no master'} to ${move.to}`,
+        message: `Redis Cluster client "${this.name}": ${slots} slot(s) moved from ${from ?? 'no master'} to ${to}${promotion ? ' (promoted)' : ''}`,
         event: 'slot-owner-change',
         client: this.name,
         ...move,
       });
-      this.events.emit('slot-owner-change', { client: this.name, ...move });
+      this.events.emit('slot-owner-change', { client: this.name, ...move, failingForMs });
     }
   }
 }

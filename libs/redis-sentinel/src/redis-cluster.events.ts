@@ -6,9 +6,25 @@ import type { RedisClusterClientRole } from './redis-cluster-options.interface.j
 export interface RedisClusterEventMap {
   /**
    * A client's slot map names another master for `slots` slots that `from` served: a failover
-   * (promoted replica) or a resharding. Counted in `stats().failoversSeen`.
+   * (promoted replica) or a resharding. Counted in `stats().failoversSeen`, and in
+   * `promotionsSeen` when it is a promotion.
    */
-  'slot-owner-change': [{ client: string; from: string | undefined; to: string; slots: number }];
+  'slot-owner-change': [
+    {
+      client: string;
+      from: string | undefined;
+      to: string;
+      slots: number;
+      /** A promotion (failover, manual or not): `to` served no slot before and `from` serves none now. */
+      promotion: boolean;
+      /**
+       * Milliseconds from the client's first sign of a failing node (a node error or lost
+       * connection, a timed-out or lost command, CLUSTERDOWN) to this change; undefined when none
+       * came first (a resharding or a manual failover).
+       */
+      failingForMs: number | undefined;
+    },
+  ];
   /** A node of a client failed (connection error, refused command) or left the client's pool. */
   'node-error': [{ client: string; node: string | undefined; error: Error }];
   /** A client lost every node and will connect again after `delayMs`. */

@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { Redis } from 'ioredis';
-import { Counter, Gauge, Histogram, register, type Registry } from 'prom-client';
+import { Gauge, Histogram, register, type Counter } from 'prom-client';
 import { formatAddress, sameAddress, type RedisAddress } from './redis-address.js';
 import type { RedisClientsService, RedisSentinelStats } from './redis-clients.service.js';
 import { DEFAULT_REDIS_CLIENT } from './redis-sentinel.constants.js';
@@ -12,6 +11,12 @@ import {
   type RedisSentinelMetricsOptions,
 } from './redis-sentinel-metrics.module-definition.js';
 import { getRedisClientsServiceToken } from './redis-sentinel.tokens.js';
+import {
+  commandDurationMetric,
+  RegisteredMetrics,
+  sharedRedisMetrics,
+  timeCommands,
+} from './shared-redis-metrics.js';
 
 type Ready = RedisSentinelEventMap['ready'][0];
 type SwitchMaster = RedisSentinelEventMap['switch-master'][0];
@@ -27,10 +32,7 @@ type SwitchMaster = RedisSentinelEventMap['switch-master'][0];
 export class RedisSentinelMetrics implements OnModuleInit, OnModuleDestroy {
   readonly #moduleRef: ModuleRef;
   readonly #options: RedisSentinelMetricsOptions;
-  readonly #registry: Registry;
-  #names: string[] = [];
-  #unsubscribe: (() => void) | undefined;
-  #unwrap: Array<() => void> = [];
+  readonly #metrics: RegisteredMetrics;
 
   constructor(
     // Explicit tokens: DI keeps working in builds without decorator metadata (esbuild/tsx).
@@ -39,7 +41,7 @@ export class RedisSentinelMetrics implements OnModuleInit, OnModuleDestroy {
   ) {
     this.#moduleRef = moduleRef;
     this.#options = options;
-    this.#registry = options.registry ?? register;
+    this.#metrics = new RegisteredMetrics(options.registry ?? register);
   }
 
   onModuleInit(): void {
@@ -49,39 +51,20 @@ export class RedisSentinelMetrics implements OnModuleInit, OnModuleDestroy {
       getRedisClientsServiceToken(this.#options.connectionName),
       { strict: false },
     );
+    this.#metrics.claim('RedisSentinelMetricsModule');
     const stats = (): RedisSentinelStats => service.stats();
-    const registers = [this.#registry];
+    const registers = [this.#metrics.registry];
     const sentinelMode = stats().mode === 'sentinel';
     const metrics: Array<Counter | Gauge | Histogram> = [
-      new Counter({
-        name: 'bastion_redis_failovers_total',
-        help: '+switch-master announcements seen since start (each switch once, whichever Sentinels announce it).',
+      ...sharedRedisMetrics(
         registers,
-        collect() {
-          this.reset();
-          this.inc(stats().failoversSeen);
+        {
+          failovers: () => stats().failoversSeen,
+          clients: () => stats().clients.map((c) => ({ ...c, ready: c.status === 'ready' })),
+          durableWrites: () => stats().durableWrites,
         },
-      }),
-      new Counter({
-        name: 'bastion_redis_reconnects_total',
-        help: 'Reconnect attempts, per declared client.',
-        labelNames: ['client'],
-        registers,
-        collect() {
-          this.reset();
-          for (const c of stats().clients) this.inc({ client: c.name }, c.reconnects);
-        },
-      }),
-      new Gauge({
-        name: 'bastion_redis_client_ready',
-        help: '1 when the client is connected and ready for commands, 0 otherwise, per declared client.',
-        labelNames: ['client'],
-        registers,
-        collect() {
-          this.reset();
-          for (const c of stats().clients) this.set({ client: c.name }, c.status === 'ready' ? 1 : 0);
-        },
-      }),
+        '+switch-master announcements seen since start (each switch once, whichever Sentinels announce it).',
+      ),
       new Gauge({
         name: 'bastion_redis_master_info',
         help: 'Always 1; label address is the master as last announced by Sentinel or verified by a master client (the configured node in standalone mode).',
@@ -93,20 +76,8 @@ export class RedisSentinelMetrics implements OnModuleInit, OnModuleDestroy {
           if (address !== undefined) this.set({ address }, 1);
         },
       }),
-      new Counter({
-        name: 'bastion_redis_durable_writes_total',
-        help: 'durableWrite/durableCall/durableEnqueue outcomes: confirmed (replicas acknowledged), unconfirmed (DurableWriteError after writing), refused (before writing: failover in progress or a Sentinel not heard).',
-        labelNames: ['outcome'],
-        registers,
-        collect() {
-          this.reset();
-          const { confirmed, unconfirmed, refused } = stats().durableWrites;
-          this.inc({ outcome: 'confirmed' }, confirmed);
-          this.inc({ outcome: 'unconfirmed' }, unconfirmed);
-          this.inc({ outcome: 'refused' }, refused);
-        },
-      }),
     ];
+    const cleanups: Array<() => void> = [];
     if (sentinelMode) {
       metrics.push(
         new Gauge({
@@ -142,34 +113,25 @@ export class RedisSentinelMetrics implements OnModuleInit, OnModuleDestroy {
         registers,
       });
       metrics.push(last, durations);
-      this.#unsubscribe = timeFailovers(service, (seconds) => {
-        last.set(seconds);
-        durations.observe(seconds);
-      });
+      cleanups.push(
+        timeFailovers(service, (seconds) => {
+          last.set(seconds);
+          durations.observe(seconds);
+        }),
+      );
     }
     if (this.#options.commandDurations === true) {
-      const durations = new Histogram({
-        name: 'bastion_redis_command_duration_seconds',
-        help: 'Seconds from sending a command to its reply or error, per declared client (offline-queue time included; a blocking command counts its wait).',
-        labelNames: ['client'],
-        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-        registers,
-      });
+      const durations = commandDurationMetric(registers);
       metrics.push(durations);
-      this.#unwrap = service
-        .names()
-        .map((name) => timeCommands(service.get(name), durations.labels({ client: name })));
+      for (const name of service.names()) {
+        cleanups.push(timeCommands(service.get(name), durations.labels({ client: name })));
+      }
     }
-    this.#names = metrics.map((m) => (m as unknown as { name: string }).name);
+    this.#metrics.add(metrics, ...cleanups);
   }
 
   onModuleDestroy(): void {
-    for (const unwrap of this.#unwrap) unwrap();
-    this.#unwrap = [];
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
-    for (const name of this.#names) this.#registry.removeSingleMetric(name);
-    this.#names = [];
+    this.#metrics.release();
   }
 }
 
@@ -204,27 +166,5 @@ function timeFailovers(service: RedisClientsService, record: (seconds: number) =
   return () => {
     service.events.off('switch-master', onSwitch);
     service.events.off('ready', onReady);
-  };
-}
-
-/**
- * Wraps `redis.sendCommand` to observe each command's duration (pipelines and MULTI go through it
- * too). Returns the function that puts the original back, unless someone wrapped it since.
- */
-function timeCommands(redis: Redis, observe: { observe(seconds: number): void }): () => void {
-  const own = Object.hasOwn(redis, 'sendCommand') ? redis.sendCommand : undefined;
-  const original = redis.sendCommand;
-  const wrapper: Redis['sendCommand'] = function (this: Redis, ...args) {
-    const started = performance.now();
-    const done = (): void => observe.observe((performance.now() - started) / 1000);
-    const reply = original.apply(this, args);
-    args[0].promise.then(done, done);
-    return reply;
-  };
-  redis.sendCommand = wrapper;
-  return () => {
-    if (redis.sendCommand !== wrapper) return;
-    if (own) redis.sendCommand = own;
-    else delete (redis as Partial<Pick<Redis, 'sendCommand'>>).sendCommand;
   };
 }
