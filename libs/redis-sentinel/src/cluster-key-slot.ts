@@ -40,3 +40,15 @@ export function clusterKeySlot(key: string | Uint8Array): number {
   }
   return crc16(bytes) % CLUSTER_SLOTS;
 }
+
+/** Indexes of `keys` grouped by hash slot (in the order each slot first appears). */
+export function keysBySlot(keys: readonly string[]): number[][] {
+  const groups = new Map<number, number[]>();
+  keys.forEach((key, i) => {
+    const slot = clusterKeySlot(key);
+    const group = groups.get(slot);
+    if (group) group.push(i);
+    else groups.set(slot, [i]);
+  });
+  return [...groups.values()];
+}

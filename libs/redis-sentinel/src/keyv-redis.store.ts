@@ -1,15 +1,16 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import { keysBySlot } from './cluster-key-slot.js';
 
 /** Options of `RedisKeyvStore`. */
 export interface RedisKeyvStoreOptions {
   /**
    * Client for reads (`get`, `getMany`, `has`). Default: the write client. A `replica` client of the
-   * module spreads reads over the replicas; it may answer a value a few milliseconds stale, which
-   * a cache accepts.
+   * module (Sentinel or Cluster) spreads reads over the replicas; it may answer a value a few
+   * milliseconds stale, which a cache accepts.
    */
-  readonly readClient?: Redis;
+  readonly readClient?: Redis | Cluster;
   /** Keys per `SCAN` step of `clear()`. Default 500: bounded work per round trip. */
   readonly clearBatchSize?: number;
 }
@@ -20,17 +21,20 @@ export interface RedisKeyvStoreOptions {
  * node-redis, so it cannot use the module's failover-following ioredis clients; this store can.
  * Keyv prefixes keys with its namespace; `clear()` deletes that namespace only. The module owns
  * the clients: `disconnect()` leaves them open.
+ *
+ * On a Redis Cluster client the keys of one call may live on several shards: `getMany` and
+ * `deleteMany` send one command per hash slot (in parallel), `clear()` scans every master.
  */
 export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   /** Keyv reads `opts` for its own bookkeeping. */
   readonly opts: { dialect: 'redis' };
   /** Set by Keyv (`namespace` option, default `keyv`). */
   namespace: string | undefined;
-  readonly #client: Redis;
-  readonly #reader: Redis;
+  readonly #client: Redis | Cluster;
+  readonly #reader: Redis | Cluster;
   readonly #clearBatchSize: number;
 
-  constructor(client: Redis, options: RedisKeyvStoreOptions = {}) {
+  constructor(client: Redis | Cluster, options: RedisKeyvStoreOptions = {}) {
     super();
     this.opts = { dialect: 'redis' };
     this.#client = client;
@@ -43,9 +47,14 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
-    if (keys.length === 0) return [];
-    const values = await this.#reader.mget(keys);
-    return values.map((value) => (value ?? undefined) as StoredData<Value | undefined>);
+    const values: Array<StoredData<Value | undefined>> = Array.from({ length: keys.length });
+    await Promise.all(
+      commandGroups(this.#reader, keys).map(async (group) => {
+        const found = await this.#reader.mget(group.map((i) => keys[i]!));
+        group.forEach((i, j) => (values[i] = (found[j] ?? undefined) as StoredData<Value | undefined>));
+      }),
+    );
+    return values;
   }
 
   async has(key: string): Promise<boolean> {
@@ -68,11 +77,13 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   async deleteMany(keys: string[]): Promise<boolean> {
-    if (keys.length === 0) return false;
-    return (await this.#client.unlink(...keys)) > 0;
+    return (await this.#unlink(keys)) > 0;
   }
 
-  /** Deletes the keys of this namespace, `SCAN` step by step (never `FLUSHDB`, never `KEYS`). */
+  /**
+   * Deletes the keys of this namespace, `SCAN` step by step (never `FLUSHDB`, never `KEYS`); on a
+   * Cluster, on every master (a key lives on one master only), the deletes routed by slot.
+   */
   async clear(): Promise<void> {
     if (!this.namespace) {
       throw new Error(
@@ -80,14 +91,48 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
       );
     }
     const match = `${this.namespace.replace(/[*?[\]\\]/g, '\\$&')}:*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.#client.scan(cursor, 'MATCH', match, 'COUNT', this.#clearBatchSize);
-      if (keys.length > 0) await this.#client.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await Promise.all(
+      (await scanTargets(this.#client)).map(async (node) => {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', this.#clearBatchSize);
+          await this.#unlink(keys);
+          cursor = next;
+        } while (cursor !== '0');
+      }),
+    );
   }
 
   /** The module closes its clients at shutdown; Keyv's disconnect leaves them to it. */
   async disconnect(): Promise<void> {}
+
+  /** `UNLINK` of `keys` (one command per slot on a Cluster); how many existed. */
+  async #unlink(keys: string[]): Promise<number> {
+    const counts = await Promise.all(
+      commandGroups(this.#client, keys).map((group) => this.#client.unlink(...group.map((i) => keys[i]!))),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+}
+
+function isCluster(client: Redis | Cluster): client is Cluster {
+  return client.isCluster;
+}
+
+/**
+ * Indexes of `keys` grouped into commands: one for a Redis client; one per hash slot for a Cluster,
+ * which refuses a multi-key command across slots (CROSSSLOT). No keys, no command.
+ */
+function commandGroups(client: Redis | Cluster, keys: readonly string[]): number[][] {
+  if (keys.length === 0) return [];
+  return isCluster(client) ? keysBySlot(keys) : [keys.map((_, i) => i)];
+}
+
+/** Where a `SCAN` must run to see every key: the client, or each master of a Cluster. */
+async function scanTargets(client: Redis | Cluster): Promise<Redis[]> {
+  if (!isCluster(client)) return [client];
+  // Not ready (connecting, or reconnecting after losing every node): its node list is empty or
+  // stale. A routed command waits for it within the command deadline, or fails as any command does.
+  if (client.status !== 'ready') await client.ping();
+  return client.nodes('master');
 }

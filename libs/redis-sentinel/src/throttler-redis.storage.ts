@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { Command, type Cluster, type Redis } from 'ioredis';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 
 /** What `increment` answers (not exported by `@nestjs/throttler`'s entry). */
@@ -18,7 +19,12 @@ export interface RedisThrottlerStorageOptions {
    * may slow each request by this much at most (the module's 2 s command deadline would be 2 s).
    */
   readonly timeoutMs?: number;
-  /** Key prefix. Default `throttler:`. Each key holds a hash tag, so a Redis Cluster keeps a key's two entries on one slot. */
+  /**
+   * Key prefix. Default `throttler:`. The keys are `<prefix>{<throttler>:<key>}:hits` and
+   * `...:blocked`: the hash tag keeps a key's two entries on one Redis Cluster slot (the script
+   * needs both) and spreads the trackers over the shards. A prefix with a `{...}` of its own would
+   * put every key on one slot.
+   */
   readonly keyPrefix?: string;
 }
 
@@ -65,6 +71,8 @@ end
 return {hits, ttl, 0}
 `;
 
+const INCREMENT_SCRIPT_SHA = createHash('sha1').update(INCREMENT_SCRIPT).digest('hex');
+
 type CountingRedis = Redis & {
   bastionThrottlerIncrement(
     hitsKey: string,
@@ -75,19 +83,63 @@ type CountingRedis = Redis & {
   ): Promise<[number, number, number]>;
 };
 
+/** One count: the script's two keys and three arguments in, `[hits, ttlLeftMs, blockLeftMs]` out. */
+type Count = (keys: [string, string], args: [number, number, number]) => Promise<[number, number, number]>;
+
 /**
- * `@nestjs/throttler` storage on a module client:
- * `ThrottlerModule.forRootAsync({ inject: [getRedisToken()], useFactory: (redis) => ({ throttlers, storage: new RedisThrottlerStorage(redis) }) })`.
- * Counts run on a copy of the client (`duplicate()`) with the short deadline `timeoutMs`, so they
+ * Counts on a Sentinel-mode client: on a copy (`duplicate()`) with the short deadline, so they
  * follow failovers like the client and never wait the module's full command deadline.
  */
+function countOnCopy(client: Redis, timeoutMs: number): Count {
+  // A count that missed its deadline is given up, never queued for a later reconnect.
+  const redis = client.duplicate({ commandTimeout: timeoutMs, maxRetriesPerRequest: 0 }) as CountingRedis;
+  redis.defineCommand('bastionThrottlerIncrement', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
+  // Connect now: the first request's count must not pay for finding the master.
+  redis.connect().catch(() => undefined);
+  return (keys, args) => redis.bastionThrottlerIncrement(...keys, ...args);
+}
+
+/**
+ * Counts on a Cluster client itself, each with the deadline `timeoutMs` armed before the command
+ * enters the client: the module's longer command deadline is then not armed (ioredis arms one
+ * per command), and the module's `CLUSTERDOWN` retries stop at it. A count that missed it may
+ * still be applied (it may have reached the node), as on a frozen Sentinel master. A copy of a
+ * Cluster would open a connection to every node for this alone.
+ */
+function countOnCluster(cluster: Cluster, timeoutMs: number): Count {
+  return async (keys, args) => {
+    const deadline = Date.now() + timeoutMs;
+    const send = (name: 'evalsha' | 'eval', script: string) => {
+      // The ioredis `keyPrefix` applies, as it does to the client's own commands.
+      const command = new Command(name, [script, 2, ...keys, ...args], {
+        keyPrefix: cluster.options.keyPrefix,
+      });
+      command.setTimeout(Math.max(1, deadline - Date.now()));
+      return cluster.sendCommand(command) as Promise<[number, number, number]>;
+    };
+    try {
+      return await send('evalsha', INCREMENT_SCRIPT_SHA);
+    } catch (err) {
+      // Once per node: a promoted replica has not loaded the script (EVAL is replicated as effects).
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return await send('eval', INCREMENT_SCRIPT);
+    }
+  };
+}
+
+/**
+ * `@nestjs/throttler` storage on a module client (`RedisSentinelModule` or `RedisClusterModule`):
+ * `ThrottlerModule.forRootAsync({ inject: [getRedisToken()], useFactory: (redis) => ({ throttlers, storage: new RedisThrottlerStorage(redis) }) })`.
+ * Each count has the short deadline `timeoutMs` and follows failovers like the client: on a
+ * Sentinel client it runs on a copy (`duplicate()`), on a Cluster client on the client itself.
+ */
 export class RedisThrottlerStorage implements ThrottlerStorage {
-  readonly #redis: CountingRedis;
+  readonly #count: Count;
   readonly #failureMode: 'open' | 'closed';
   readonly #keyPrefix: string;
   readonly #stats: RedisThrottlerStorageStats = { counted: 0, failedOpen: 0, failedClosed: 0 };
 
-  constructor(client: Redis, options: RedisThrottlerStorageOptions = {}) {
+  constructor(client: Redis | Cluster, options: RedisThrottlerStorageOptions = {}) {
     const timeoutMs = options.timeoutMs ?? 500;
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
       throw new TypeError(
@@ -102,12 +154,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     }
     this.#failureMode = failureMode;
     this.#keyPrefix = options.keyPrefix ?? 'throttler:';
-    // A count that missed its deadline is given up, never queued for a later reconnect.
-    const redis = client.duplicate({ commandTimeout: timeoutMs, maxRetriesPerRequest: 0 });
-    redis.defineCommand('bastionThrottlerIncrement', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
-    this.#redis = redis as CountingRedis;
-    // Connect now: the first request's count must not pay for finding the master.
-    redis.connect().catch(() => undefined);
+    this.#count = client.isCluster
+      ? countOnCluster(client as Cluster, timeoutMs)
+      : countOnCopy(client as Redis, timeoutMs);
   }
 
   async increment(
@@ -120,12 +169,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const base = `${this.#keyPrefix}{${throttlerName}:${key}}`;
     const windowMs = Math.max(1, Math.ceil(ttl));
     try {
-      const [hits, ttlLeft, blockLeft] = await this.#redis.bastionThrottlerIncrement(
-        `${base}:hits`,
-        `${base}:blocked`,
-        windowMs,
-        limit,
-        Math.max(0, Math.ceil(blockDuration)),
+      const [hits, ttlLeft, blockLeft] = await this.#count(
+        [`${base}:hits`, `${base}:blocked`],
+        [windowMs, limit, Math.max(0, Math.ceil(blockDuration))],
       );
       this.#stats.counted++;
       return {

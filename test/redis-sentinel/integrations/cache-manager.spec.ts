@@ -12,6 +12,7 @@ import {
 } from '@bastion/redis-sentinel';
 import { RedisKeyvStore } from '@bastion/redis-sentinel/keyv';
 import type { RedisTopology } from '@bastion/redis-topology';
+import { timed } from '../../support/timed.js';
 import { useTopology } from '../../support/use-topology.js';
 import {
   PROTECTED_TOPOLOGY,
@@ -62,18 +63,6 @@ async function clientLine(topo: RedisTopology, port: number, name: string): Prom
 
 function portOf(address: string | undefined): number {
   return Number(address?.split(':')[1]);
-}
-
-/** Runs `work` and says how long it took and how it settled (never throws). */
-async function timed<T>(
-  work: () => Promise<T>,
-): Promise<{ value: T | undefined; error: unknown; ms: number }> {
-  const started = Date.now();
-  const result = await work().then(
-    (value) => ({ value, error: undefined as unknown }),
-    (error: unknown) => ({ value: undefined, error }),
-  );
-  return { ...result, ms: Date.now() - started };
 }
 
 describe('@nestjs/cache-manager on RedisKeyvStore', () => {

@@ -1,95 +1,33 @@
-import { createHash } from 'node:crypto';
-import { Controller, Get, type INestApplication } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
-import { ThrottlerGuard, ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
-import type { Redis } from 'ioredis';
 import {
-  getRedisToken,
   REDIS_UNAVAILABLE_BODY,
   RedisSentinelModule,
-  RedisUnavailableFilter,
   type RedisSentinelModuleOptions,
 } from '@bastion/redis-sentinel';
-import { RedisThrottlerStorage, type RedisThrottlerStorageOptions } from '@bastion/redis-sentinel/throttler';
+import type { RedisThrottlerStorageOptions } from '@bastion/redis-sentinel/throttler';
 import type { RedisTopology } from '@bastion/redis-topology';
 import { useTopology } from '../../support/use-topology.js';
+import {
+  hit,
+  LIMIT,
+  startThrottledApp,
+  TIMEOUT_MS,
+  trackerKeys,
+  type ThrottledApp,
+} from './throttled-app.js';
 import { PROTECTED_TOPOLOGY, sentinelOptions, waitReplicasAttached, watchSwitchMaster } from '../support.js';
 
-const TIMEOUT_MS = 300;
-const LIMIT = 5;
-
-@Controller()
-class PingController {
-  @Get('ping')
-  ping(): string {
-    return 'pong';
-  }
-}
-
-interface ThrottledApp {
-  app: INestApplication;
-  url: string;
-  storage: RedisThrottlerStorage;
-}
-
-/**
- * One HTTP app: Redis module, throttler on `RedisThrottlerStorage` as `APP_GUARD`, optionally the
- * 503 filter. The tracker is the `x-client` header, so each test counts its own clients.
- */
-async function startApp(
+/** One HTTP app on the Sentinel topology (see `startThrottledApp`). */
+function startApp(
   topo: RedisTopology,
   storageOptions: RedisThrottlerStorageOptions,
-  { filter = false, throttler = {} }: { filter?: boolean; throttler?: Partial<ThrottlerOptions> } = {},
+  extras: Parameters<typeof startThrottledApp>[2] = {},
   moduleOptions: RedisSentinelModuleOptions = {},
 ): Promise<ThrottledApp> {
-  let storage: RedisThrottlerStorage | undefined;
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      RedisSentinelModule.forRoot({ ...sentinelOptions(topo, moduleOptions), isGlobal: true }),
-      ThrottlerModule.forRootAsync({
-        inject: [getRedisToken()],
-        useFactory: (redis: Redis) => {
-          storage = new RedisThrottlerStorage(redis, { timeoutMs: TIMEOUT_MS, ...storageOptions });
-          return {
-            throttlers: [{ ttl: 10_000, limit: LIMIT, ...throttler }],
-            getTracker: (req: Record<string, unknown>) =>
-              (req.headers as Record<string, string | undefined>)['x-client'] ?? 'anonymous',
-            storage,
-          };
-        },
-      }),
-    ],
-    controllers: [PingController],
-    providers: [
-      // ThrottlerGuard is compiled with decorator metadata, so its own constructor injection works.
-      { provide: APP_GUARD, useClass: ThrottlerGuard },
-      ...(filter ? [{ provide: APP_FILTER, useClass: RedisUnavailableFilter }] : []),
-    ],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  return { app, url, storage: storage! };
-}
-
-async function hit(
-  url: string,
-  client: string,
-): Promise<{ status: number; ms: number; headers: Headers; body: string }> {
-  const started = Date.now();
-  const res = await fetch(`${url}/ping`, {
-    headers: { 'x-client': client },
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = await res.text();
-  return { status: res.status, ms: Date.now() - started, headers: res.headers, body };
-}
-
-/** The Redis key of a tracker's hit count (ThrottlerGuard's default key: sha256 of class, handler, throttler, tracker). */
-function hitsKey(client: string): string {
-  const key = createHash('sha256').update(`PingController-ping-default-${client}`).digest('hex');
-  return `throttler:{default:${key}}:hits`;
+  return startThrottledApp(
+    RedisSentinelModule.forRoot({ ...sentinelOptions(topo, moduleOptions), isGlobal: true }),
+    storageOptions,
+    extras,
+  );
 }
 
 async function currentMaster(topo: RedisTopology) {
@@ -114,7 +52,7 @@ describe('@nestjs/throttler on RedisThrottlerStorage', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('x-ratelimit-remaining')).toBe(String(LIMIT - i));
     }
-    expect(await topo.command(topo.master, 'GET', hitsKey('solo'))).toBe(String(LIMIT));
+    expect(await topo.command(topo.master, 'GET', trackerKeys('solo').hits)).toBe(String(LIMIT));
     const over = await hit(a.url, 'solo');
     expect(over.status).toBe(429);
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(9);
@@ -180,7 +118,7 @@ describe('@nestjs/throttler on RedisThrottlerStorage', () => {
       await vi.waitFor(
         async () => {
           for (const replica of topo.dataNodes.filter((n) => n !== master)) {
-            expect(await topo.command(replica, 'GET', hitsKey('durable'))).toBe('3');
+            expect(await topo.command(replica, 'GET', trackerKeys('durable').hits)).toBe('3');
           }
         },
         { timeout: 5000, interval: 20 },
@@ -275,9 +213,14 @@ describe('@nestjs/throttler on RedisThrottlerStorage', () => {
         `[throttler frozen] switch ${switchAt - frozenAt} ms after SIGSTOP; both storages count again ${countedAt - switchAt} ms after +switch-master`,
       );
       expect(countedAt - switchAt).toBeLessThan(5000);
-      expect(await topo.command(topo.nodeByPort(to), 'EXISTS', hitsKey('after-o'), hitsKey('after-c'))).toBe(
-        2,
-      );
+      expect(
+        await topo.command(
+          topo.nodeByPort(to),
+          'EXISTS',
+          trackerKeys('after-o').hits,
+          trackerKeys('after-c').hits,
+        ),
+      ).toBe(2);
     } finally {
       topo.thaw(oldMaster);
       observer.close();
