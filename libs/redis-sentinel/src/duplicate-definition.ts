@@ -1,4 +1,10 @@
-import type { RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+import {
+  MANAGED_CLUSTER_IOREDIS_KEYS,
+  MANAGED_CLUSTER_REDIS_OPTIONS_KEYS,
+  type ResolvedClusterClientDefinition,
+  type ResolvedRedisClusterOptions,
+} from './redis-cluster-options.resolver.js';
 import {
   MANAGED_IOREDIS_KEYS,
   type ResolvedClientDefinition,
@@ -48,4 +54,53 @@ export function duplicateDefinition(
       ...rest,
     },
   };
+}
+
+/**
+ * The definition of `cluster.duplicate(startupNodes, override)`'s copy, with the same
+ * blocking-safe settings as a Sentinel copy, on its node connections. The module owns the seed
+ * nodes and the keys it manages; a value equal to the parent's is no change (BullMQ passes the
+ * parent's `redisOptions` back with its `connectionName`), anything else of the caller's wins.
+ */
+export function clusterDuplicateDefinition(
+  parent: ResolvedClusterClientDefinition,
+  parentOptions: Partial<ClusterOptions>,
+  sequence: number,
+  startupNodes: readonly unknown[],
+  override: Partial<ClusterOptions>,
+  options: ResolvedRedisClusterOptions,
+): ResolvedClusterClientDefinition {
+  const { redisOptions: redisOverride = {}, lazyConnect: _lazyConnect, ...clusterOverride } = override;
+  const cluster = changedFrom(parentOptions, clusterOverride);
+  const nodes = changedFrom(parentOptions.redisOptions ?? {}, redisOverride);
+  const refused: string[] = startupNodes.length > 0 ? ['startup nodes'] : [];
+  refused.push(...Object.keys(MANAGED_CLUSTER_IOREDIS_KEYS).filter((key) => key in cluster));
+  refused.push(
+    ...Object.keys(MANAGED_CLUSTER_REDIS_OPTIONS_KEYS)
+      .filter((key) => key in nodes)
+      .map((key) => `redisOptions.${key}`),
+  );
+  if (refused.length > 0) {
+    throw new TypeError(
+      `duplicate(): ${refused.join(', ')} cannot be overridden; the module sets ${refused.length > 1 ? 'them' : 'it'} on every client`,
+    );
+  }
+  return {
+    name: `${parent.name}#${sequence}`,
+    role: parent.role,
+    ioredis: { ...parent.ioredis, ...cluster },
+    redisOptionsOverride: {
+      commandTimeout: undefined,
+      socketTimeout: Math.max(options.socketTimeoutMs, DUPLICATE_MIN_SOCKET_TIMEOUT_MS),
+      maxRetriesPerRequest: null,
+      ...nodes,
+    },
+  };
+}
+
+/** The entries of `override` whose value differs from `parent`'s. */
+function changedFrom<T extends object>(parent: T, override: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(override).filter(([key, value]) => (parent as Record<string, unknown>)[key] !== value),
+  ) as Partial<T>;
 }

@@ -1,4 +1,5 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { isCluster } from './cluster-client.check.js';
 import { nodeConnection, pipelineCommands, refreshSlots, slotMaster } from './cluster-internals.js';
 import { clusterKeySlot } from './cluster-key-slot.js';
 import { connectionEpoch } from './ioredis-internals.js';
@@ -21,11 +22,6 @@ export interface DurableWriteOptions {
    * the master of its slot. Required with a `Cluster` (a `durableWrite` finds it in its pipeline).
    */
   key?: string | Buffer;
-}
-
-/** An ioredis `Cluster` (duck-typed: ioredis sets `isCluster` on it). */
-function isCluster(client: Redis | Cluster): client is Cluster {
-  return (client as { isCluster?: boolean }).isCluster === true;
 }
 
 /**

@@ -57,6 +57,13 @@ export interface RedisClusterClientStats {
 
 const managedByCluster = new WeakMap<Cluster, ManagedRedisCluster>();
 
+/** Makes the managed copy that `cluster.duplicate(startupNodes, override)` returns (see `RedisClusterClientsService`). */
+export type DuplicateCluster = (
+  parent: ManagedRedisCluster,
+  startupNodes: readonly unknown[],
+  override: Partial<ClusterOptions>,
+) => Cluster;
+
 /** The module's wrapper of an ioredis `Cluster`, if the client belongs to a Cluster module. */
 export function managedClusterOf(cluster: Cluster): ManagedRedisCluster | undefined {
   return managedByCluster.get(cluster);
@@ -94,6 +101,8 @@ export class ManagedRedisCluster {
   private failingSince: number | undefined;
   private fastLoop: Promise<void> | undefined;
   private readonly stopLoops = new AbortController();
+  /** Deadline of each command: `commandTimeoutMs`, none on a copy (a block waits longer on purpose). */
+  private readonly commandTimeoutMs: number | undefined;
   /** Set while `connect()` waits: ends the wait early with this error. */
   private endStartupWait: ((error: Error) => void) | undefined;
   readonly #options: ResolvedRedisClusterOptions;
@@ -104,21 +113,29 @@ export class ManagedRedisCluster {
     private readonly events: RedisClusterEvents,
     private readonly logger: Logger,
     private readonly errors: RateLimitedLogger,
+    duplicate: DuplicateCluster,
     /** The module's durable-write outcomes (counted by `durable-write.ts`). */
     readonly durableWrites: DurableWriteCounts = { confirmed: 0, unconfirmed: 0, refused: 0 },
   ) {
     this.#options = options;
+    const clusterOptions = this.clusterOptions();
+    this.commandTimeoutMs = clusterOptions.redisOptions?.commandTimeout;
     this.cluster = new Cluster(
       options.nodes.map((n) => ({ host: n.host, port: n.port })),
-      this.clusterOptions(),
+      clusterOptions,
     );
+    // ioredis's own duplicate() makes a plain Cluster with this client's options: its retry
+    // strategy steers this client's counters, and nothing refreshes its slots fast, resends
+    // nothing or closes it at shutdown. BullMQ and Socket.IO duplicate the client they are given.
+    this.cluster.duplicate = ((startupNodes?: readonly unknown[], override?: Partial<ClusterOptions>) =>
+      duplicate(this, startupNodes ?? [], override ?? {})) as Cluster['duplicate'];
     managedByCluster.set(this.cluster, this);
     interceptCommands(
       this.cluster,
       (command) => {
         // The deadline starts when the command enters the client: it covers the offline queue,
         // redirects and CLUSTERDOWN retries (ioredis arms it once per command).
-        command.setTimeout(options.commandTimeoutMs);
+        if (this.commandTimeoutMs !== undefined) command.setTimeout(this.commandTimeoutMs);
         command.promise.catch((err: unknown) => {
           if (err instanceof Error && FAILING_NODE_ERROR.test(err.message)) this.failingNode();
         });
@@ -210,6 +227,7 @@ export class ManagedRedisCluster {
         // commands stuck on it 50 ms after the slot map drops it (ioredis waits 2 s), and no timer
         // is left behind. A live node answers a FIN (and the replies before it) well within it.
         disconnectTimeout: 50,
+        ...this.definition.redisOptionsOverride,
       },
     };
   }
@@ -222,7 +240,9 @@ export class ManagedRedisCluster {
    */
   private retryClusterDownBySlot(command: Command): void {
     const handle = command.reject;
-    const deadline = Date.now() + this.#options.commandTimeoutMs;
+    // A copy's command has no deadline of its own: CLUSTERDOWN (an election) is still retried for
+    // commandTimeoutMs only, then its caller sees it (BullMQ retries its block itself).
+    const deadline = Date.now() + (this.commandTimeoutMs ?? this.#options.commandTimeoutMs);
     command.reject = (err: Error) => {
       if (
         !this.closing &&
@@ -293,13 +313,23 @@ export class ManagedRedisCluster {
     const nodes: Redis[] = status === 'wait' ? [] : this.cluster.nodes('all');
     if (status === 'ready') {
       let timer: NodeJS.Timeout | undefined;
+      let onEnd: (() => void) | undefined;
+      // Until 'end', not only QUIT's replies: a disconnect() while the answered nodes are still
+      // closing would empty the pool twice, and ioredis would leave the client in 'close'.
       await Promise.race([
-        this.cluster.quit().catch(() => undefined),
+        Promise.all([
+          this.cluster.quit().catch(() => undefined),
+          new Promise<void>((resolve) => {
+            onEnd = resolve;
+            this.cluster.once('end', resolve);
+          }),
+        ]),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, deadlineMs);
         }),
       ]);
       clearTimeout(timer);
+      if (onEnd) this.cluster.off('end', onEnd);
     }
     if ((this.cluster.status as string) !== 'end') this.cluster.disconnect();
     for (const node of nodes) abandonConnection(node);

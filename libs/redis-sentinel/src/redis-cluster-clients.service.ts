@@ -1,11 +1,15 @@
 import { inspect } from 'node:util';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Cluster } from 'ioredis';
+import type { Cluster, ClusterOptions } from 'ioredis';
+import { clusterDuplicateDefinition } from './duplicate-definition.js';
 import { ManagedRedisCluster, type RedisClusterClientStats } from './managed-redis-cluster.js';
 import type { DurableWriteCounts } from './managed-redis-client.js';
 import { RateLimitedLogger } from './rate-limited-logger.js';
 import type { RedisClusterClientRole } from './redis-cluster-options.interface.js';
-import type { ResolvedRedisClusterOptions } from './redis-cluster-options.resolver.js';
+import type {
+  ResolvedClusterClientDefinition,
+  ResolvedRedisClusterOptions,
+} from './redis-cluster-options.resolver.js';
 import { RedisClusterEvents } from './redis-cluster.events.js';
 import {
   DEFAULT_REDIS_CLIENT,
@@ -27,6 +31,8 @@ export interface RedisClusterStats {
   /** Outcomes of `durableWrite` and `durableCall` on this module's clients. */
   durableWrites: DurableWriteCounts;
   clients: RedisClusterClientStats[];
+  /** Open copies made by `duplicate()` (BullMQ's blocking connections, Socket.IO's subscriber). */
+  duplicates: RedisClusterClientStats[];
 }
 
 /**
@@ -39,6 +45,10 @@ export class RedisClusterClientsService implements OnModuleInit, OnApplicationSh
   private readonly logger: Logger;
   // `#private`: the clients and options hold the password, and `util.inspect` never shows these.
   readonly #clients = new Map<string, ManagedRedisCluster>();
+  /** Copies made by `cluster.duplicate()` that are open (or connecting): closed at shutdown too. */
+  readonly #duplicates = new Set<ManagedRedisCluster>();
+  #duplicatesMade = 0;
+  readonly #errors: RateLimitedLogger;
   readonly #durableWrites: DurableWriteCounts = { confirmed: 0, unconfirmed: 0, refused: 0 };
   readonly #options: ResolvedRedisClusterOptions;
   private closed = false;
@@ -54,13 +64,46 @@ export class RedisClusterClientsService implements OnModuleInit, OnApplicationSh
       connectionName === DEFAULT_REDIS_CONNECTION ? 'RedisCluster' : `RedisCluster:${connectionName}`,
     );
     this.#options = options;
-    const errors = new RateLimitedLogger(this.logger, options.errorLogIntervalMs);
-    for (const def of options.clients) {
-      this.#clients.set(
-        def.name,
-        new ManagedRedisCluster(def, options, events, this.logger, errors, this.#durableWrites),
-      );
+    this.#errors = new RateLimitedLogger(this.logger, options.errorLogIntervalMs);
+    for (const def of options.clients) this.#clients.set(def.name, this.createClient(def));
+  }
+
+  private createClient(definition: ResolvedClusterClientDefinition): ManagedRedisCluster {
+    return new ManagedRedisCluster(
+      definition,
+      this.#options,
+      this.events,
+      this.logger,
+      this.#errors,
+      (parent, startupNodes, override) => this.duplicate(parent, startupNodes, override),
+      this.#durableWrites,
+    );
+  }
+
+  /** `cluster.duplicate(startupNodes, override)` of a module client: a managed copy, tracked until it ends. */
+  private duplicate(
+    parent: ManagedRedisCluster,
+    startupNodes: readonly unknown[],
+    override: Partial<ClusterOptions>,
+  ): Cluster {
+    if (this.closed) {
+      throw new Error(`Redis Cluster client "${parent.name}" cannot be duplicated: the module has shut down`);
     }
+    const copy = this.createClient(
+      clusterDuplicateDefinition(
+        parent.definition,
+        parent.cluster.options,
+        ++this.#duplicatesMade,
+        startupNodes,
+        override,
+        this.#options,
+      ),
+    );
+    this.#duplicates.add(copy);
+    copy.cluster.on('end', () => this.#duplicates.delete(copy));
+    copy.cluster.on('connect', () => this.#duplicates.add(copy));
+    if (override.lazyConnect === false) copy.cluster.connect().catch(() => undefined);
+    return copy.cluster;
   }
 
   async onModuleInit(): Promise<void> {
@@ -78,7 +121,7 @@ export class RedisClusterClientsService implements OnModuleInit, OnApplicationSh
     if (this.closed) return;
     this.closed = true;
     const deadline = this.#options.shutdownTimeoutMs;
-    await Promise.all([...this.#clients.values()].map((c) => c.close(deadline)));
+    await Promise.all([...this.#clients.values(), ...this.#duplicates].map((c) => c.close(deadline)));
   }
 
   /** The ioredis `Cluster` declared under `name`. Throws `RedisClientNotFoundError` for an unknown name. */
@@ -106,6 +149,7 @@ export class RedisClusterClientsService implements OnModuleInit, OnApplicationSh
       failoversSeen: clients.reduce((sum, c) => sum + c.failoversSeen, 0),
       durableWrites: { ...this.#durableWrites },
       clients,
+      duplicates: [...this.#duplicates].map((c) => c.stats()),
     };
   }
 

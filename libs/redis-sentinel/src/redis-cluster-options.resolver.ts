@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { ClusterOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import * as v from 'valibot';
 import type { RedisAddress } from './redis-address.js';
 import {
@@ -26,6 +26,11 @@ export interface ResolvedClusterClientDefinition {
   readonly name: string;
   readonly role: RedisClusterClientRole;
   readonly ioredis: Partial<ClusterOptions>;
+  /**
+   * Node connection settings set over the module's own: a copy's (`duplicate()`) blocking-safe
+   * settings and its caller's changes. None for a declared client.
+   */
+  readonly redisOptionsOverride?: Partial<RedisOptions>;
 }
 
 /**

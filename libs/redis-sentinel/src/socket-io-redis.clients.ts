@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { isCluster } from './cluster-client.check.js';
 
 /** Options of `socketIoRedisClients()`. */
 export interface SocketIoRedisClientsOptions {
@@ -22,10 +23,13 @@ export interface SocketIoRedisClientsStats {
   publishFailed: number;
 }
 
-/** The two connections `createAdapter(pubClient, subClient)` of `@socket.io/redis-adapter` takes. */
-export interface SocketIoRedisClients {
-  readonly pubClient: Redis;
-  readonly subClient: Redis;
+/**
+ * The two connections `createAdapter(pubClient, subClient)` of `@socket.io/redis-adapter` takes:
+ * `Redis` copies of a `RedisSentinelModule` client, `Cluster` copies of a `RedisClusterModule` one.
+ */
+export interface SocketIoRedisClients<C extends Redis | Cluster = Redis> {
+  readonly pubClient: C;
+  readonly subClient: C;
   stats(): SocketIoRedisClientsStats;
 }
 
@@ -35,11 +39,23 @@ export interface SocketIoRedisClients {
  * channels are subscribed again on the new master. The adapter fires `PUBLISH` without handling
  * its rejection, which on plain ioredis ends as an unhandled rejection (a crash on Node's
  * default) whenever no master answers; here every publish is settled and counted.
+ *
+ * On Redis Cluster the copies are `Cluster`s, for the classic adapter (`createAdapter`): a
+ * `PUBLISH` reaches every node over the cluster bus, and ioredis subscribes through one node that
+ * it replaces (subscribing again) when that node goes.
  */
 export function socketIoRedisClients(
   client: Redis,
+  options?: SocketIoRedisClientsOptions,
+): SocketIoRedisClients;
+export function socketIoRedisClients(
+  client: Cluster,
+  options?: SocketIoRedisClientsOptions,
+): SocketIoRedisClients<Cluster>;
+export function socketIoRedisClients(
+  client: Redis | Cluster,
   options: SocketIoRedisClientsOptions = {},
-): SocketIoRedisClients {
+): SocketIoRedisClients<Redis | Cluster> {
   const publishTimeoutMs = options.publishTimeoutMs ?? 2000;
   if (!Number.isInteger(publishTimeoutMs) || publishTimeoutMs <= 0) {
     throw new TypeError(
@@ -49,7 +65,9 @@ export function socketIoRedisClients(
   const stats: SocketIoRedisClientsStats = { published: 0, publishFailed: 0 };
   // No offline queue: ioredis would reject a queued publish at its deadline and still send it once
   // a master answers, so a broadcast counted as lost could arrive seconds late, out of date.
-  const pubClient = client.duplicate({ commandTimeout: publishTimeoutMs, enableOfflineQueue: false });
+  const pubClient = isCluster(client)
+    ? client.duplicate([], { enableOfflineQueue: false, redisOptions: { commandTimeout: publishTimeoutMs } })
+    : client.duplicate({ commandTimeout: publishTimeoutMs, enableOfflineQueue: false });
   // Without an offline queue the first broadcasts would fail while the copy connects: connect now.
   pubClient.connect().catch(() => undefined);
   const publish = pubClient.publish.bind(pubClient) as (...args: unknown[]) => Promise<number>;
@@ -71,8 +89,8 @@ export function socketIoRedisClients(
  * good: it is settled here and asked again once the copy is ready. An unsubscribe at shutdown
  * during an outage is settled too (the copy is closing anyway).
  */
-function resubscribingCopy(client: Redis): Redis {
-  const subClient = client.duplicate();
+function resubscribingCopy(client: Redis | Cluster): Redis | Cluster {
+  const subClient: Redis | Cluster = isCluster(client) ? client.duplicate() : client.duplicate();
   const copy = subClient as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const method of ['subscribe', 'psubscribe'] as const) {
     const original = copy[method]!.bind(subClient);
