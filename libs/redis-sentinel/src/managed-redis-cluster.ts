@@ -3,7 +3,14 @@ import { inspect } from 'node:util';
 import type { Logger } from '@nestjs/common';
 import { Cluster, type ClusterOptions, type Command, type NatMap, type Redis } from 'ioredis';
 import { abandonConnection } from './ioredis-internals.js';
-import { interceptCommands, refreshSlotsFrom, resendCommand, slotMasters } from './cluster-internals.js';
+import {
+  interceptCommands,
+  nodeConnection,
+  refreshSlots,
+  refreshSlotsFrom,
+  resendCommand,
+  slotMasters,
+} from './cluster-internals.js';
 import { redactCommandArguments } from './command-argument-redaction.js';
 import type { DurableWriteCounts } from './managed-redis-client.js';
 import type { RateLimitedLogger } from './rate-limited-logger.js';
@@ -100,6 +107,7 @@ export class ManagedRedisCluster {
    */
   private failingSince: number | undefined;
   private fastLoop: Promise<void> | undefined;
+  private siblingRefresh: Promise<unknown> | undefined;
   private readonly stopLoops = new AbortController();
   /** Deadline of each command: `commandTimeoutMs`, none on a copy (a block waits longer on purpose). */
   private readonly commandTimeoutMs: number | undefined;
@@ -333,7 +341,22 @@ export class ManagedRedisCluster {
     }
     if ((this.cluster.status as string) !== 'end') this.cluster.disconnect();
     for (const node of nodes) abandonConnection(node);
-    await this.fastLoop;
+    await Promise.all([this.fastLoop, this.siblingRefresh]);
+  }
+
+  /**
+   * Another client of the module (`sibling`) saw slots move to the master `to`: reload this
+   * client's slot map once, from `to` (asking a random node might meet the frozen old master and
+   * wait out its deadline). A copy blocked on a frozen master sees no error of its own (no command
+   * deadline): this drops that node as soon as one client of the module has seen the promotion.
+   * A client whose map changes announces it in turn; one whose map is current announces nothing.
+   */
+  siblingMoved(sibling: Cluster, to: string): void {
+    if (this.closing || this.cluster.status !== 'ready' || this.siblingRefresh) return;
+    const node = nodeConnection(this.cluster, to) ?? nodeConnection(sibling, to);
+    this.siblingRefresh = (node ? refreshSlotsFrom(this.cluster, node) : refreshSlots(this.cluster)).finally(
+      () => (this.siblingRefresh = undefined),
+    );
   }
 
   private onReady(): void {

@@ -66,6 +66,14 @@ export class RedisClusterClientsService implements OnModuleInit, OnApplicationSh
     this.#options = options;
     this.#errors = new RateLimitedLogger(this.logger, options.errorLogIntervalMs);
     for (const def of options.clients) this.#clients.set(def.name, this.createClient(def));
+    // What one client learns of a failover, the others (the copies blocked on a frozen master
+    // above all) learn at once, as Sentinel-mode clients share the failover watcher.
+    events.on('slot-owner-change', ({ client, to }) => {
+      const all = [...this.#clients.values(), ...this.#duplicates];
+      const sibling = all.find((c) => c.name === client);
+      if (!sibling) return;
+      for (const c of all) if (c !== sibling) c.siblingMoved(sibling.cluster, to);
+    });
   }
 
   private createClient(definition: ResolvedClusterClientDefinition): ManagedRedisCluster {

@@ -4,17 +4,12 @@
  * closed at shutdown, leaves the stats when its user quits it, and follows a SIGKILL failover.
  */
 import type { Cluster } from 'ioredis';
+import { RedisClusterEvents } from '@bastion/redis-sentinel';
+import type { RedisClusterNode } from '@bastion/redis-topology';
+import { settle } from '../../support/settle.js';
 import { useCluster } from '../../support/use-cluster.js';
 import { openHandles, waitForHandlesBack } from '../support.js';
 import { CLUSTER_PASSWORD, clusterOptions, keyPerMaster, startClusterModule } from '../cluster-support.js';
-
-/** The outcome of a command, without throwing. */
-function settle<T>(p: Promise<T>): Promise<{ value: T | undefined; error: unknown }> {
-  return p.then(
-    (value) => ({ value, error: undefined }),
-    (error: unknown) => ({ value: undefined, error }),
-  );
-}
 
 describe('cluster.duplicate() of a RedisClusterModule client', () => {
   const cluster = useCluster({ password: CLUSTER_PASSWORD });
@@ -136,6 +131,61 @@ describe('cluster.duplicate() of a RedisClusterModule client', () => {
       expect(names).not.toContain('name=bastion:default#2');
       expect(quitter.status).toBe('end');
     } finally {
+      await app.moduleRef.close();
+    }
+  });
+
+  it('leaves a frozen master (SIGSTOP) once its parent has seen the promotion, long before its 15 s socket deadline', async () => {
+    // No periodic refresh within the test: only what the parent learns can move the copy.
+    const app = await startClusterModule(
+      clusterOptions(cluster, { commandTimeoutMs: 1000, slotsRefreshIntervalMs: 60_000 }),
+    );
+    const redis = app.clients.get();
+    // The previous test killed one shard's master (its promoted replica has none left): freeze
+    // the master of a shard that still has a replica to promote.
+    let target: { key: string; master: RedisClusterNode } | undefined;
+    for (const k of await keyPerMaster(cluster, 'dupfreeze:')) {
+      if (!target && (await cluster.replicasOf(k.master)).length > 0) target = k;
+    }
+    const { key, master: frozen } = target!;
+    const dup: Cluster = redis.duplicate();
+    const moves: number[] = [];
+    app.moduleRef.get(RedisClusterEvents).on('slot-owner-change', () => moves.push(Date.now()));
+    const load = { running: true };
+    try {
+      await dup.ping();
+      const blocked = settle(dup.bzpopmin(key, 0));
+      await vi.waitFor(
+        async () => expect(await cluster.command(frozen, 'CLIENT', 'LIST')).toContain('cmd=bzpopmin'),
+        { timeout: 3000, interval: 20 },
+      );
+      cluster.freeze(frozen);
+      // The parent writes to the frozen shard: its timeouts start its fast slot refresh.
+      const writes = (async () => {
+        while (load.running) await redis.incr(key + ':n').catch(() => undefined);
+      })();
+      const promoted = await cluster.waitForPromotion(frozen);
+      const promotedAt = Date.now();
+      // The block was on the frozen node's connection: rejected when the copy drops that node.
+      expect((await blocked).error).toBeInstanceOf(Error);
+      const leftAfter = Date.now() - promotedAt;
+      load.running = false;
+      await writes;
+      console.log(
+        `[cluster duplicate] copy left the frozen master ${leftAfter} ms after the harness saw the promotion (parent's first slot-owner-change ${moves[0]! - promotedAt} ms)`,
+      );
+      expect(leftAfter).toBeLessThan(5000);
+      const pop = dup.bzpopmin(key, 0);
+      await vi.waitFor(async () => expect(await redis.zadd(key, 1, 'thawed-not')).toBe(1), {
+        timeout: 10_000,
+        interval: 50,
+      });
+      expect(await pop).toEqual([key, 'thawed-not', '1']);
+      expect(await cluster.command(promoted, 'CLIENT', 'LIST')).toContain('name=bastion:default#1');
+      expect(frozen.stopped).toBe(true);
+    } finally {
+      load.running = false;
+      cluster.thaw(frozen);
       await app.moduleRef.close();
     }
   });

@@ -6,6 +6,7 @@
 import { Redis } from 'ioredis';
 import { RedisConnectionLostError } from '@bastion/redis-sentinel';
 import type { RedisTopology } from '@bastion/redis-topology';
+import { settle } from '../../support/settle.js';
 import { useTopology } from '../../support/use-topology.js';
 import {
   openHandles,
@@ -31,14 +32,6 @@ async function killConnectionOf(topo: RedisTopology, client: Redis): Promise<voi
   const id = (await client.client('ID')) as number;
   const port = (await topo.currentMasterPort())!;
   await topo.command(topo.nodeByPort(port), 'CLIENT', 'KILL', 'ID', id);
-}
-
-/** The outcome of a command, without throwing. */
-function settle<T>(p: Promise<T>): Promise<{ value: T | undefined; error: unknown }> {
-  return p.then(
-    (value) => ({ value, error: undefined }),
-    (error: unknown) => ({ value: undefined, error }),
-  );
 }
 
 describe('redis.duplicate() of a module client', () => {
