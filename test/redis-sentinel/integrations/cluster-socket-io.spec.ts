@@ -7,6 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Cluster } from 'ioredis';
+import type { RedisClusterClientsService } from '@bastion/redis-sentinel';
 import { Server } from 'socket.io';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { socketIoRedisClients, type SocketIoRedisClients } from '@bastion/redis-sentinel/socket.io';
@@ -15,6 +16,7 @@ import { CLUSTER_PASSWORD, clusterOptions, startClusterModule } from '../cluster
 
 interface Instance {
   close(): Promise<void>;
+  module: RedisClusterClientsService;
   io: Server;
   clients: SocketIoRedisClients<Cluster>;
   received: string[];
@@ -50,12 +52,16 @@ describe('Socket.IO Redis adapter on socketIoRedisClients of a Cluster client', 
       socket.once('connect_error', reject);
     });
     const received: string[] = [];
+    let closed = false;
     socket.on('note', (m: string) => received.push(m));
     return {
       io,
+      module: app.clients,
       clients,
       received,
       close: async () => {
+        if (closed) return;
+        closed = true;
         socket.disconnect();
         await new Promise<void>((resolve) => void io.close(() => resolve()));
         await app.moduleRef.close();
@@ -73,6 +79,15 @@ describe('Socket.IO Redis adapter on socketIoRedisClients of a Cluster client', 
       await delivered(a, b, 'a-before');
       await delivered(b, a, 'b-before');
       expect(a.clients.stats().published).toBeGreaterThan(0);
+      // Both are the module's copies: the publisher without an offline queue and with its deadline.
+      expect(a.module.stats().duplicates.map((d) => `${d.name} ${d.status}`)).toEqual([
+        'default#1 ready',
+        'default#2 ready',
+      ]);
+      expect(a.clients.pubClient.options).toMatchObject({
+        enableOfflineQueue: false,
+        redisOptions: { commandTimeout: 1000 },
+      });
 
       // ioredis subscribes through one node: kill a master that carries a subscriber connection.
       let victim;
@@ -90,6 +105,9 @@ describe('Socket.IO Redis adapter on socketIoRedisClients of a Cluster client', 
           `stats a ${JSON.stringify(a.clients.stats())} b ${JSON.stringify(b.clients.stats())}`,
       );
       expect(unhandled).toEqual([]);
+      // Closed by the module at shutdown.
+      await b.close();
+      expect([b.clients.pubClient.status, b.clients.subClient.status]).toEqual(['end', 'end']);
     } finally {
       process.off('unhandledRejection', onUnhandled);
       await a.close();
