@@ -52,6 +52,11 @@ export function socketIoRedisClients(
   client: Cluster,
   options?: SocketIoRedisClientsOptions,
 ): SocketIoRedisClients<Cluster>;
+/** An app that runs in either mode (its client typed `Redis | Cluster`) gets copies of that type. */
+export function socketIoRedisClients(
+  client: Redis | Cluster,
+  options?: SocketIoRedisClientsOptions,
+): SocketIoRedisClients<Redis | Cluster>;
 export function socketIoRedisClients(
   client: Redis | Cluster,
   options: SocketIoRedisClientsOptions = {},
