@@ -5,7 +5,7 @@
  * queue's slot: the worker keeps processing without a restart, and no job that `durableEnqueue`
  * acknowledged is lost.
  */
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { DurableWriteError } from '@bastion/redis-sentinel';
 import { durableEnqueue } from '@bastion/redis-sentinel/bullmq';
 import { useCluster } from '../../support/use-cluster.js';
@@ -66,6 +66,14 @@ describe('BullMQ on a Redis Cluster client', () => {
       },
       { connection: redis, prefix: PREFIX, stalledInterval: 3000, lockDuration: 6000 },
     );
+    // QueueEvents reads the events stream with XREAD BLOCK on a copy of its own.
+    const events = new QueueEvents(QUEUE, { connection: redis, prefix: PREFIX });
+    const completedAt = new Map<string, number>();
+    events.on(
+      'completed',
+      ({ jobId }) => void (completedAt.has(jobId) || completedAt.set(jobId, Date.now())),
+    );
+    events.on('error', () => undefined);
     const workerErrors = new Set<string>();
     worker.on('error', (err) => workerErrors.add(err.message.slice(0, 60)));
     queue.on('error', () => undefined);
@@ -94,13 +102,15 @@ describe('BullMQ on a Redis Cluster client', () => {
     })();
     try {
       await worker.waitUntilReady();
+      await events.waitUntilReady();
       await vi.waitFor(() => expect(processed.size).toBeGreaterThanOrEqual(20), {
         timeout: 10_000,
         interval: 20,
       });
-      expect(app.clients.stats().duplicates, "the worker's blocking connection").toEqual([
-        expect.objectContaining({ name: 'default#1', status: 'ready' }),
-      ]);
+      expect(
+        app.clients.stats().duplicates.map((d) => `${d.name} ${d.status}`),
+        "the worker's blocking connection and the QueueEvents one",
+      ).toEqual(['default#1 ready', 'default#2 ready']);
       const victim = await cluster.masterForKey(PREFIX);
       await cluster.kill(victim);
       await cluster.waitForPromotion(victim);
@@ -136,19 +146,28 @@ describe('BullMQ on a Redis Cluster client', () => {
         },
         { timeout: 20_000, interval: 200 },
       );
+      const last = acked.at(-1)!;
+      await vi.waitFor(() => expect(completedAt.has(last.id), 'completed events keep coming').toBe(true), {
+        timeout: 15_000,
+        interval: 20,
+      });
+      const firstEvent = [...completedAt.values()].find((t) => t > promotedAt)!;
       console.log(
         `[bullmq cluster kill] first job acknowledged after the harness saw the promotion processed +${processedAt.get(first.id)! - promotedAt} ms; ` +
+          `first completed event after it +${firstEvent - promotedAt} ms; ` +
           `${acked.length} acknowledged, 0 lost (${states.filter((s) => s === 'completed').length} completed), ` +
           `${[...processed.values()].filter((n) => n > 1).length} processed twice, ${unconfirmed} unconfirmed, ` +
           `${failures} failed: [${[...failed].join(' | ')}], worker errors: [${[...workerErrors].join(' | ')}]`,
       );
       expect(worker.isRunning()).toBe(true);
-      expect(app.clients.stats().duplicates).toEqual([
-        expect.objectContaining({ name: 'default#1', status: 'ready' }),
+      expect(app.clients.stats().duplicates.map((d) => `${d.name} ${d.status}`)).toEqual([
+        'default#1 ready',
+        'default#2 ready',
       ]);
     } finally {
       state.running = false;
       await loop;
+      await events.close();
       await worker.close();
       await queue.close();
       await app.moduleRef.close();
