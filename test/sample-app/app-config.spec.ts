@@ -79,11 +79,28 @@ describe('sample app configuration', () => {
     ]);
   });
 
-  it('needs Sentinels or, for development, a Redis URL', () => {
+  it('needs Sentinels, Cluster nodes or, for development, a Redis URL', () => {
     expect(problemsOf({})).toEqual([
-      'set REDIS_SENTINELS (host:port,host:port,...) or, for development, REDIS_URL',
+      'set REDIS_SENTINELS (host:port,host:port,...) for Sentinel, REDIS_CLUSTER_NODES (host:port,...) for Redis Cluster, or, for development, REDIS_URL',
     ]);
     expect(problemsOf({ REDIS_URL: 'not a url' })).toEqual(['REDIS_URL is not a valid URL']);
+  });
+
+  it('picks the Redis mode from the environment; Sentinels and Cluster nodes together are a problem', () => {
+    expect(parseAppConfig({ REDIS_URL: 'redis://r' }).redisMode).toBe('standalone');
+    expect(parseAppConfig({ REDIS_SENTINELS: 's1:26379', REDIS_URL: 'redis://r' }).redisMode).toBe(
+      'sentinel',
+    );
+    expect(parseAppConfig({ REDIS_CLUSTER_NODES: 'r1:7000, r2:7001', REDIS_URL: 'redis://r' })).toMatchObject(
+      {
+        redisMode: 'cluster',
+        redisClusterNodes: 'r1:7000, r2:7001',
+      },
+    );
+    expect(problemsOf({ REDIS_CLUSTER_NODES: 'r1:7000,r2', REDIS_SENTINELS: 's1:26379' })).toEqual([
+      'REDIS_CLUSTER_NODES entry "r2" is not host:port (expected e.g. "redis-1:6379")',
+      'set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both: each picks a Redis mode',
+    ]);
   });
 
   it('METRICS_ENABLED: on by default, "false" (any case) turns it off, anything else is a problem', () => {

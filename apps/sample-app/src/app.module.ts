@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
@@ -8,23 +8,27 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { SecretsModule, SecretsService } from '@bastion/secrets';
 import {
   getRedisToken,
+  RedisClusterHealthIndicator,
+  RedisClusterModule,
+  RedisSentinelHealthIndicator,
   RedisSentinelModule,
   RedisUnavailableFilter,
+  type RedisClusterModuleOptions,
   type RedisSentinelModuleOptions,
 } from '@bastion/redis-sentinel';
 import { RedisKeyvStore } from '@bastion/redis-sentinel/keyv';
 import { RedisThrottlerStorage } from '@bastion/redis-sentinel/throttler';
 import { LokiLoggerModule, type LokiLoggerModuleOptions } from '@bastion/loki-logger';
-import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { appConfig, parseAppConfig, type AppConfig } from './config/app.config.js';
 import { appSecrets, type AppSecret } from './config/app-secrets.js';
-import { REDIS_CLIENTS } from './common/redis-clients.js';
+import { REDIS_CLIENTS, REDIS_CLUSTER_CLIENTS, type RedisClient } from './common/redis-clients.js';
 import { HealthController } from './health/health.controller.js';
+import { REDIS_HEALTH } from './health/redis-health.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { CacheController } from './cache/cache.controller.js';
 import { CACHE_NAMESPACE, CacheService } from './cache/cache.service.js';
-import { JOBS_QUEUE } from './jobs/job.js';
+import { JOBS_CLUSTER_PREFIX, JOBS_QUEUE } from './jobs/job.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsService } from './jobs/jobs.service.js';
 import { JobsProcessor } from './jobs/jobs.processor.js';
@@ -55,6 +59,41 @@ export function redisOptions(
     };
   }
   return { ...common, url: config.redisUrl };
+}
+
+/** Redis Cluster options (REDIS_CLUSTER_NODES): the seed nodes and the data password. */
+export function redisClusterOptions(
+  config: AppConfig,
+  secrets: SecretsService<AppSecret>,
+): RedisClusterModuleOptions {
+  const password = secrets.get('redis_password');
+  return {
+    nodes: config.redisClusterNodes,
+    ...(password ? { password } : {}),
+    ...(config.redisStartupTimeoutMs === undefined ? {} : { startupTimeoutMs: config.redisStartupTimeoutMs }),
+  };
+}
+
+/**
+ * The Redis module of the mode the environment picks. Both give the same client names under the
+ * same tokens (`@InjectRedis('jobs')`), so the rest of the app does not know which one runs.
+ */
+function redisModule(config: AppConfig): DynamicModule {
+  const inject = [appConfig.KEY, SecretsService];
+  if (config.redisMode === 'cluster') {
+    return RedisClusterModule.forRootAsync({
+      isGlobal: true,
+      clients: REDIS_CLUSTER_CLIENTS,
+      inject,
+      useFactory: redisClusterOptions,
+    });
+  }
+  return RedisSentinelModule.forRootAsync({
+    isGlobal: true,
+    clients: REDIS_CLIENTS,
+    inject,
+    useFactory: redisOptions,
+  });
 }
 
 export function loggerOptions(
@@ -108,28 +147,26 @@ const bootConfig = parseAppConfig(process.env);
       }),
     }),
     // GET /metrics with the metrics of each lib; left out with METRICS_ENABLED=false.
-    MetricsModule.register(bootConfig.metricsEnabled),
+    MetricsModule.register(bootConfig.metricsEnabled, bootConfig.redisMode),
     LokiLoggerModule.forRootAsync({
       isGlobal: true,
       inject: [appConfig.KEY, SecretsService],
       useFactory: loggerOptions,
     }),
-    RedisSentinelModule.forRootAsync({
-      isGlobal: true,
-      clients: REDIS_CLIENTS,
-      inject: [appConfig.KEY, SecretsService],
-      useFactory: redisOptions,
-    }),
+    redisModule(bootConfig),
     // BullMQ on the module's default client: shared by the queue and the worker's commands, and
     // duplicated (a managed copy that follows failovers) for the worker's blocking BZPOPMIN. Never
     // connection options: BullMQ's own connections would not follow a failover.
     // Shutdown order: JobsProcessor closes the worker in beforeApplicationShutdown; Nest then runs
     // onApplicationShutdown of the global modules in the reverse order of their registration, so
     // BullModule (queue, explorer) is done before RedisSentinelModule, imported above, closes the
-    // clients.
+    // clients. On a Redis Cluster, a hash-tag prefix keeps every key of the queue in one slot.
     BullModule.forRootAsync({
       inject: [getRedisToken('jobs')],
-      useFactory: (redis: Redis) => ({ connection: redis }),
+      useFactory: (redis: RedisClient) => ({
+        connection: redis,
+        ...(bootConfig.redisMode === 'cluster' ? { prefix: JOBS_CLUSTER_PREFIX } : {}),
+      }),
     }),
     BullModule.registerQueue({
       name: JOBS_QUEUE,
@@ -147,7 +184,7 @@ const bootConfig = parseAppConfig(process.env);
     // being a silent miss inside Keyv.
     CacheModule.registerAsync({
       inject: [getRedisToken(), getRedisToken('reads')],
-      useFactory: (redis: Redis, reads: Redis) => ({
+      useFactory: (redis: RedisClient, reads: RedisClient) => ({
         stores: [
           new Keyv({
             store: new RedisKeyvStore(redis, { readClient: reads }),
@@ -161,7 +198,7 @@ const bootConfig = parseAppConfig(process.env);
     // (SignInThrottlerGuard): never to the health probes, nor to the job and cache endpoints.
     ThrottlerModule.forRootAsync({
       inject: [getRedisToken()],
-      useFactory: (redis: Redis) => ({
+      useFactory: (redis: RedisClient) => ({
         throttlers: [{ ttl: SIGN_IN_WINDOW_MS, limit: SIGN_IN_LIMIT, blockDuration: SIGN_IN_BLOCK_MS }],
         storage: new RedisThrottlerStorage(redis, { failureMode: 'closed' }),
       }),
@@ -183,6 +220,11 @@ const bootConfig = parseAppConfig(process.env);
     NotificationsGateway,
     // Redis outage errors (failover, frozen master) answer 503 + Retry-After instead of 500.
     { provide: APP_FILTER, useClass: RedisUnavailableFilter },
+    {
+      provide: REDIS_HEALTH,
+      useExisting:
+        bootConfig.redisMode === 'cluster' ? RedisClusterHealthIndicator : RedisSentinelHealthIndicator,
+    },
   ],
 })
 export class AppModule {}

@@ -5,11 +5,11 @@ import { createBootstrapLogger, LokiLogger, RequestContextMiddleware } from '@ba
 import { getRedisToken, REDIS_UNAVAILABLE_BODY } from '@bastion/redis-sentinel';
 import { SecretsService } from '@bastion/secrets';
 import session from 'express-session';
-import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { AppConfigError, appConfig, type AppConfig } from './config/app.config.js';
 import type { AppSecret } from './config/app-secrets.js';
 import { RedisSessionStore } from './session/redis-session.store.js';
+import type { RedisClient } from './common/redis-clients.js';
 import { RedisIoAdapter } from './notifications/redis-io.adapter.js';
 import type { NextFunction, Request, Response } from 'express';
 
@@ -66,7 +66,7 @@ async function bootstrap(): Promise<void> {
   app.use(requestContext.use.bind(requestContext));
   const sessions = session({
     // Our store on the module's client: connect-redis 10 speaks node-redis only (see the store).
-    store: new RedisSessionStore(app.get<Redis>(getRedisToken())),
+    store: new RedisSessionStore(app.get<RedisClient>(getRedisToken())),
     secret: sessionSecret,
     name: 'sid',
     resave: false,

@@ -3,6 +3,7 @@ import { LOKI_LOG_LEVELS, type LokiLogLevel } from '@bastion/loki-logger';
 import * as v from 'valibot';
 
 export type LogFormat = 'json' | 'pretty';
+export type RedisMode = 'sentinel' | 'cluster' | 'standalone';
 
 /** The sample app's non-secret configuration, read from environment variables once at boot. */
 export interface AppConfig {
@@ -10,8 +11,15 @@ export interface AppConfig {
   host: string;
   nodeEnv: string;
   production: boolean;
+  /**
+   * Which Redis the app runs on, from the environment: `cluster` (REDIS_CLUSTER_NODES), `sentinel`
+   * (REDIS_SENTINELS), or `standalone` (REDIS_URL, development).
+   */
+  redisMode: RedisMode;
   /** Sentinel mode when non-empty; otherwise `redisUrl` (standalone, for development). */
   redisSentinels: string;
+  /** Redis Cluster seed nodes (`host:port,...`) when non-empty. */
+  redisClusterNodes: string;
   redisMasterName: string;
   /** How long the Redis clients may take to connect at boot (the lib's default when unset). */
   redisStartupTimeoutMs: number | undefined;
@@ -89,19 +97,21 @@ function url(name: string, protocols: readonly string[]) {
 }
 
 /** `host:port,host:port,...`: one problem per bad entry. */
-const sentinelList = v.pipe(
-  v.string(),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    for (const entry of dataset.value.split(',')) {
-      const m = /^\s*([^\s:]+):(\d{1,5})\s*$/.exec(entry);
-      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
-        addIssue({
-          message: `REDIS_SENTINELS entry "${entry.trim()}" is not host:port (expected e.g. "sentinel-1:26379")`,
-        });
-    }
-  }),
-);
+function addressList(name: string, example: string) {
+  return v.pipe(
+    v.string(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      for (const entry of dataset.value.split(',')) {
+        const m = /^\s*([^\s:]+):(\d{1,5})\s*$/.exec(entry);
+        if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+          addIssue({
+            message: `${name} entry "${entry.trim()}" is not host:port (expected e.g. "${example}")`,
+          });
+      }
+    }),
+  );
+}
 
 /** A switch: "true" or "false" (any case). */
 function flag(name: string) {
@@ -126,7 +136,8 @@ const EnvSchema = v.object({
   PORT: v.optional(integer('PORT', 0, 65535), '3000'),
   HOST: v.optional(v.string(), '0.0.0.0'),
   NODE_ENV: v.optional(v.string(), 'development'),
-  REDIS_SENTINELS: v.optional(sentinelList),
+  REDIS_SENTINELS: v.optional(addressList('REDIS_SENTINELS', 'sentinel-1:26379')),
+  REDIS_CLUSTER_NODES: v.optional(addressList('REDIS_CLUSTER_NODES', 'redis-1:6379')),
   REDIS_MASTER_NAME: v.optional(v.string(), 'mymaster'),
   REDIS_STARTUP_TIMEOUT_MS: v.optional(integer('REDIS_STARTUP_TIMEOUT_MS', 0, 600_000)),
   REDIS_URL: v.optional(url('REDIS_URL', ['redis:', 'rediss:'])),
@@ -168,8 +179,13 @@ export function parseAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
   const result = v.safeParse(EnvSchema, present);
   const problems = result.issues?.map((issue) => issue.message) ?? [];
-  if (!present.REDIS_SENTINELS && !present.REDIS_URL)
-    problems.push('set REDIS_SENTINELS (host:port,host:port,...) or, for development, REDIS_URL');
+  if (!present.REDIS_SENTINELS && !present.REDIS_CLUSTER_NODES && !present.REDIS_URL)
+    problems.push(
+      'set REDIS_SENTINELS (host:port,host:port,...) for Sentinel, REDIS_CLUSTER_NODES (host:port,...) for Redis Cluster, or, for development, REDIS_URL',
+    );
+  // REDIS_URL is the development fallback, ignored beside either; these two would contradict each other.
+  if (present.REDIS_SENTINELS && present.REDIS_CLUSTER_NODES)
+    problems.push('set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both: each picks a Redis mode');
   if (!result.success || problems.length > 0) throw new AppConfigError(problems);
   const e = result.output;
   return {
@@ -177,7 +193,9 @@ export function parseAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     host: e.HOST,
     nodeEnv: e.NODE_ENV,
     production: e.NODE_ENV === 'production',
+    redisMode: e.REDIS_CLUSTER_NODES ? 'cluster' : e.REDIS_SENTINELS ? 'sentinel' : 'standalone',
     redisSentinels: e.REDIS_SENTINELS ?? '',
+    redisClusterNodes: e.REDIS_CLUSTER_NODES ?? '',
     redisMasterName: e.REDIS_MASTER_NAME,
     redisStartupTimeoutMs: e.REDIS_STARTUP_TIMEOUT_MS,
     redisUrl: e.REDIS_URL,

@@ -5,10 +5,10 @@ import {
   type HealthCheckResult,
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
-import { RedisSentinelHealthIndicator } from '@bastion/redis-sentinel';
 import { SecretsHealthIndicator } from '@bastion/secrets';
 import { LokiHealthIndicator } from '@bastion/loki-logger';
 import { appConfig, type AppConfig } from '../config/app.config.js';
+import { REDIS_HEALTH, type RedisHealth } from './redis-health.js';
 
 @Controller('health')
 export class HealthController {
@@ -16,7 +16,7 @@ export class HealthController {
 
   constructor(
     private readonly health: HealthCheckService,
-    private readonly redis: RedisSentinelHealthIndicator,
+    @Inject(REDIS_HEALTH) private readonly redis: RedisHealth,
     private readonly secrets: SecretsHealthIndicator,
     private readonly loki: LokiHealthIndicator,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
@@ -29,7 +29,8 @@ export class HealthController {
   }
 
   /**
-   * Readiness: Redis (connected to the master the Sentinels name) and secrets. Loki is reported
+   * Readiness: Redis (connected to the master the Sentinels name; in Cluster mode, every slot
+   * served and every master answering) and secrets. Loki is reported
    * but only as degraded when down: logs still reach stdout, so Loki must not take the app out.
    * Each indicator answers within its own 500 ms deadline (the default of all three libs) and
    * Terminus runs them concurrently, so this answers within 1 s, a Kubernetes probe's default timeout.

@@ -1,7 +1,14 @@
 import type { JobState } from 'bullmq';
 
-/** The BullMQ queue of this app (`bull:jobs:*` keys). */
+/** The BullMQ queue of this app (`bull:jobs:*` keys; `{bull}:jobs:*` on a Redis Cluster). */
 export const JOBS_QUEUE = 'jobs';
+
+/**
+ * BullMQ's key prefix on a Redis Cluster: a hash tag, so that every key of the queue is in one
+ * slot (BullMQ's scripts touch several keys at once, which a Cluster refuses across slots). In
+ * Sentinel mode the default `bull` is kept: the keys of existing deployments stay where they are.
+ */
+export const JOBS_CLUSTER_PREFIX = '{bull}';
 
 /** What `GET /jobs/:id` answers; the same three statuses as before BullMQ, plus `failed`. */
 export type JobStatus = 'queued' | 'processing' | 'done' | 'failed';

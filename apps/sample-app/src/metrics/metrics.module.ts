@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { RedisMode } from '../config/app.config.js';
 
 /**
  * `GET /metrics`: Node's process metrics plus the libs' metrics modules, on a registry of the
@@ -10,12 +11,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
  */
 @Module({})
 export class MetricsModule {
-  static async register(enabled: boolean): Promise<DynamicModule> {
+  static async register(enabled: boolean, redisMode: RedisMode): Promise<DynamicModule> {
     if (!enabled) return { module: MetricsModule };
     const [
       { collectDefaultMetrics, Registry },
       { SecretsMetricsModule },
-      { RedisSentinelMetricsModule },
+      { RedisClusterMetricsModule, RedisSentinelMetricsModule },
       { LokiLoggerMetricsModule },
       { MetricsController },
     ] = await Promise.all([
@@ -31,7 +32,10 @@ export class MetricsModule {
       module: MetricsModule,
       imports: [
         SecretsMetricsModule.forRoot({ registry }),
-        RedisSentinelMetricsModule.forRoot({ registry }),
+        // The Redis module's own metrics module: the series are the same where the meaning is.
+        redisMode === 'cluster'
+          ? RedisClusterMetricsModule.forRoot({ registry })
+          : RedisSentinelMetricsModule.forRoot({ registry }),
         LokiLoggerMetricsModule.forRoot({ registry }),
       ],
       controllers: [MetricsController],

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectRedis } from '@bastion/redis-sentinel';
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-clients.js';
 import { Observable, Subject } from 'rxjs';
 import { NotificationsGateway } from './notifications.gateway.js';
 
@@ -24,8 +24,8 @@ export class NotificationsService implements OnModuleInit, BeforeApplicationShut
   private readonly feed = new Subject<Notification>();
 
   constructor(
-    @InjectRedis() private readonly publisher: Redis,
-    @InjectRedis('events') private readonly subscriber: Redis,
+    @InjectRedis() private readonly publisher: RedisClient,
+    @InjectRedis('events') private readonly subscriber: RedisClient,
     private readonly gateway: NotificationsGateway,
   ) {}
 

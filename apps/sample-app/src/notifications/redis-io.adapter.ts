@@ -3,7 +3,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { getRedisToken } from '@bastion/redis-sentinel';
 import { socketIoRedisClients, type SocketIoRedisClients } from '@bastion/redis-sentinel/socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-clients.js';
 import type { Server, ServerOptions } from 'socket.io';
 
 /**
@@ -18,7 +18,7 @@ import type { Server, ServerOptions } from 'socket.io';
  */
 export class RedisIoAdapter extends IoAdapter {
   private readonly servers = new Set<Server>();
-  private clients: SocketIoRedisClients | undefined;
+  private clients: SocketIoRedisClients<RedisClient> | undefined;
 
   constructor(private readonly app: INestApplicationContext) {
     super(app);
@@ -38,8 +38,8 @@ export class RedisIoAdapter extends IoAdapter {
    * subscription that fails meanwhile is made again by `socketIoRedisClients` once the connection
    * is up. Before `listen()`, no client is connected to the in-memory adapter this replaces.
    */
-  async connectToRedis(timeoutMs = 10_000): Promise<SocketIoRedisClients> {
-    const clients = socketIoRedisClients(this.app.get<Redis>(getRedisToken()));
+  async connectToRedis(timeoutMs = 10_000): Promise<SocketIoRedisClients<RedisClient>> {
+    const clients = socketIoRedisClients(this.app.get<RedisClient>(getRedisToken()));
     if (timeoutMs > 0) {
       await Promise.all([whenReady(clients.pubClient, timeoutMs), whenReady(clients.subClient, timeoutMs)]);
     }
@@ -50,7 +50,7 @@ export class RedisIoAdapter extends IoAdapter {
 }
 
 /** Resolves once `client` is ready (connecting it if it waits for a first command). */
-async function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+async function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'wait') client.connect().catch(() => undefined);
   if (client.status === 'ready') return;
   let onReady!: () => void;

@@ -1,5 +1,5 @@
 import session from 'express-session';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-clients.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -14,11 +14,12 @@ declare module 'express-session' {
  * Not connect-redis: connect-redis 10 peer-depends on node-redis (`redis >= 5`) only, so it cannot
  * run on the module's ioredis clients, and a node-redis client of its own would not follow a
  * Sentinel failover. This is the equivalent on ioredis (about 40 lines). Writes go through the
- * master client, so a session survives a failover like any other replicated key.
+ * master client, so a session survives a failover like any other replicated key. Each command
+ * touches one key (`sess:<id>`), so it runs as is on a Redis Cluster.
  */
 export class RedisSessionStore extends session.Store {
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly prefix = 'sess:',
     /** TTL when the cookie has no expiry. One day. */
     private readonly defaultTtlSeconds = 86_400,
