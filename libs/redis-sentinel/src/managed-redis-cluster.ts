@@ -99,6 +99,13 @@ export class ManagedRedisCluster {
   private lastError: string | undefined;
   /** Slot → master as seen at the last refresh (empty before the first). */
   private owners: Array<string | undefined> = [];
+  /**
+   * When each master last served slots in this client's map (Date.now()). While the cluster
+   * converges after a failover, one node may still answer the old map: the slots flip back to the
+   * old master and forth again. A node that served slots within FAST_WINDOW_MS is not "promoted"
+   * when it gets them back, so one failover counts once (and is timed once).
+   */
+  private readonly lastServed = new Map<string, number>();
   private fastUntil = 0;
   /**
    * When (performance.now()) the client saw the first sign of a failing node since its slot owners
@@ -488,10 +495,16 @@ export class ManagedRedisCluster {
     if (moves.size > 0) this.failingSince = undefined;
     const ownersBefore = new Set(before);
     const ownersNow = new Set(now);
+    const at = Date.now();
+    for (const owner of ownersBefore) if (owner !== undefined) this.lastServed.set(owner, at);
+    const servedLately = (node: string): boolean =>
+      at - (this.lastServed.get(node) ?? -Infinity) < FAST_WINDOW_MS;
     for (const { from, to, slots } of moves.values()) {
       // A node that served no slot took over from one that serves none now: a replica promoted
-      // (failover, manual or not). Slots moved between serving masters are a resharding.
-      const promotion = !ownersBefore.has(to) && (from === undefined || !ownersNow.has(from));
+      // (failover, manual or not). Slots moved between serving masters are a resharding; slots
+      // handed back to a master that served them moments ago are a stale map, not a new promotion.
+      const promotion =
+        !ownersBefore.has(to) && !servedLately(to) && (from === undefined || !ownersNow.has(from));
       const move = { from, to, slots, promotion };
       this.failoversSeen++;
       if (promotion) this.promotionsSeen++;
