@@ -4,9 +4,10 @@
  * one of its nodes died): every feature works, and a SIGKILL of the shard master that holds the job
  * queue (`{bull}` hash tag) loses no accepted job, keeps sessions, and notifications resume.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useCluster } from '../support/use-cluster.js';
-import { AppProcess, NotificationSocket, SseClient, secretsDir } from './app-process.js';
+import { NotificationSocket, SseClient, type AppProcess } from './app-process.js';
+import { useAppPair } from './use-app-pair.js';
 import { allDone, REQUEST_DEADLINE_MS, startLoad } from './app-load.js';
 
 const REDIS_PASSWORD = 'cluster-mode-redis-pw-7Hq3';
@@ -14,25 +15,14 @@ const SESSION_SECRET = 'cluster-mode-session-secret-0123456789abcdef';
 
 describe('sample app in Redis Cluster mode', () => {
   const cluster = useCluster({ password: REDIS_PASSWORD, replicasPerMaster: 2 });
+  /** `other`: its Socket.IO clients get broadcasts through the Redis adapter only. */
+  const apps = useAppPair({ redis_password: REDIS_PASSWORD, session_secret: SESSION_SECRET }, () => ({
+    REDIS_CLUSTER_NODES: cluster.seedNodes.map((n) => `${n.host}:${n.port}`).join(','),
+  }));
   let app: AppProcess;
-  /** A second instance: its Socket.IO clients get broadcasts through the Redis adapter only. */
   let other: AppProcess;
-  let secrets: ReturnType<typeof secretsDir>;
-
-  beforeAll(async () => {
-    secrets = secretsDir({ redis_password: REDIS_PASSWORD, session_secret: SESSION_SECRET });
-    const env = {
-      NODE_ENV: 'production',
-      REDIS_CLUSTER_NODES: cluster.seedNodes.map((n) => `${n.host}:${n.port}`).join(','),
-      SECRETS_DIR: secrets.dir,
-    };
-    [app, other] = await Promise.all([AppProcess.spawn(env), AppProcess.spawn(env)]);
-    await Promise.all([app.ready(), other.ready()]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([app?.stop(), other?.stop()]);
-    secrets?.remove();
+  beforeAll(() => {
+    ({ app, other } = apps);
   });
 
   it('serves jobs, cache, sessions, notifications, readiness per shard and metrics; the password appears nowhere', async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTopology } from '../support/use-topology.js';
-import { AppProcess, NotificationSocket, SseClient, secretsDir } from './app-process.js';
+import { NotificationSocket, SseClient, type AppProcess } from './app-process.js';
+import { useAppPair } from './use-app-pair.js';
 
 const REDIS_PASSWORD = 'e2e-redis-pw-Zq8vN3xK';
 const SENTINEL_PASSWORD = 'e2e-sentinel-pw-Hw4tLm2R';
@@ -9,31 +10,15 @@ const SESSION_SECRET = 'e2e-session-secret-abcdefghijklmnopqrstuvwxyz0123';
 
 describe('sample app endpoints (built app, real Sentinel topology, NODE_ENV=production, LOG_LEVEL=debug)', () => {
   const topo = useTopology({ password: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
+  /** Two instances of the app on the same Redis, for what instances share. */
+  const apps = useAppPair(
+    { redis_password: REDIS_PASSWORD, sentinel_password: SENTINEL_PASSWORD, session_secret: SESSION_SECRET },
+    () => ({ LOG_LEVEL: 'debug', TRUST_PROXY: 'loopback', REDIS_SENTINELS: topo.sentinelList }),
+  );
   let app: AppProcess;
-  /** A second instance of the app on the same Redis, for what instances share. */
   let other: AppProcess;
-  let secrets: ReturnType<typeof secretsDir>;
-
-  beforeAll(async () => {
-    secrets = secretsDir({
-      redis_password: REDIS_PASSWORD,
-      sentinel_password: SENTINEL_PASSWORD,
-      session_secret: SESSION_SECRET,
-    });
-    const env = {
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'debug',
-      TRUST_PROXY: 'loopback',
-      REDIS_SENTINELS: topo.sentinelList,
-      SECRETS_DIR: secrets.dir,
-    };
-    [app, other] = await Promise.all([AppProcess.spawn(env), AppProcess.spawn(env)]);
-    await Promise.all([app.ready(), other.ready()]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([app?.stop(), other?.stop()]);
-    secrets?.remove();
+  beforeAll(() => {
+    ({ app, other } = apps);
   });
 
   it('GET /health/live is 200 and /health/ready is 200 with redis and secrets up, within 1 s', async () => {

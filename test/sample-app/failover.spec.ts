@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RedisNode } from '@bastion/redis-topology';
 import { useTopology } from '../support/use-topology.js';
-import { AppProcess, NotificationSocket, SseClient, secretsDir } from './app-process.js';
+import { NotificationSocket, SseClient, type AppProcess } from './app-process.js';
+import { useAppPair } from './use-app-pair.js';
 import { allDone, REQUEST_DEADLINE_MS, startLoad } from './app-load.js';
 
 const REDIS_PASSWORD = 'failover-redis-pw-9fK2';
@@ -9,25 +10,14 @@ const SESSION_SECRET = 'failover-session-secret-0123456789abcdefghij';
 
 describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master)', () => {
   const topo = useTopology({ password: REDIS_PASSWORD, downAfterMs: 1000 });
+  /** `other`, without load: its Socket.IO clients get broadcasts through the Redis adapter only. */
+  const apps = useAppPair({ redis_password: REDIS_PASSWORD, session_secret: SESSION_SECRET }, () => ({
+    REDIS_SENTINELS: topo.sentinelList,
+  }));
   let app: AppProcess;
-  /** A second instance without load: its Socket.IO clients get broadcasts through the Redis adapter only. */
   let other: AppProcess;
-  let secrets: ReturnType<typeof secretsDir>;
-
-  beforeAll(async () => {
-    secrets = secretsDir({ redis_password: REDIS_PASSWORD, session_secret: SESSION_SECRET });
-    const env = {
-      NODE_ENV: 'production',
-      REDIS_SENTINELS: topo.sentinelList,
-      SECRETS_DIR: secrets.dir,
-    };
-    [app, other] = await Promise.all([AppProcess.spawn(env), AppProcess.spawn(env)]);
-    await Promise.all([app.ready(), other.ready()]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([app?.stop(), other?.stop()]);
-    secrets?.remove();
+  beforeAll(() => {
+    ({ app, other } = apps);
   });
 
   async function currentMaster(): Promise<RedisNode> {
