@@ -3,7 +3,8 @@
  * notifications, cache reads, sign-ins of a user over the limit, readiness probes. Every answer is
  * recorded; a request that hangs past its deadline or fails at the socket is an error.
  */
-import type { AppProcess } from './app-process.js';
+import { expect, vi } from 'vitest';
+import type { AppProcess, NotificationSocket, SseClient } from './app-process.js';
 
 /** Every request must finish within this deadline, whatever Redis does (loose sanity bound). */
 export const REQUEST_DEADLINE_MS = 5000;
@@ -128,4 +129,31 @@ export async function allDone(app: AppProcess, ids: string[]): Promise<string[]>
     if (r.body?.status !== 'done') pending.push(id);
   }
   return pending;
+}
+
+/**
+ * Posts a notification to `app` after a failover and waits until the SSE client (its subscriber
+ * re-subscribed) and every Socket.IO client (through the adapter's subscriber, on each instance)
+ * got it.
+ */
+export async function expectNotificationDelivered(
+  app: AppProcess,
+  sse: SseClient,
+  sockets: NotificationSocket[],
+): Promise<void> {
+  const marker = `after-failover-${Date.now()}`;
+  expect((await app.request('POST', '/notifications', { message: marker })).status).toBe(202);
+  await vi.waitFor(
+    () => {
+      expect(
+        sse.messages.some((m) => m.message === marker),
+        'the post-failover notification over SSE',
+      ).toBe(true);
+      expect(
+        sockets.map((s) => s.messages.some((m) => m.message === marker)),
+        'the post-failover notification on Socket.IO (each instance)',
+      ).toEqual(sockets.map(() => true));
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 }

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useCluster } from '../support/use-cluster.js';
 import { NotificationSocket, SseClient, type AppProcess } from './app-process.js';
 import { useAppPair } from './use-app-pair.js';
-import { allDone, REQUEST_DEADLINE_MS, startLoad } from './app-load.js';
+import { allDone, expectNotificationDelivered, REQUEST_DEADLINE_MS, startLoad } from './app-load.js';
 
 const REDIS_PASSWORD = 'cluster-mode-redis-pw-7Hq3';
 const SESSION_SECRET = 'cluster-mode-session-secret-0123456789abcdef';
@@ -152,21 +152,7 @@ describe('sample app in Redis Cluster mode', () => {
       });
       expect((await app.request('POST', '/session', { user: blockedUser })).status).toBe(429);
 
-      const marker = `after-failover-${Date.now()}`;
-      expect((await app.request('POST', '/notifications', { message: marker })).status).toBe(202);
-      await vi.waitFor(
-        () => {
-          expect(
-            sse.messages.some((m) => m.message === marker),
-            'over SSE',
-          ).toBe(true);
-          expect(
-            sockets.map((s) => s.messages.some((m) => m.message === marker)),
-            'on Socket.IO (this instance, the other one)',
-          ).toEqual([true, true]);
-        },
-        { timeout: 10_000, interval: 20 },
-      );
+      await expectNotificationDelivered(app, sse, sockets);
     } finally {
       await load.stop();
       sse.close();

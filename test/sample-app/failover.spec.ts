@@ -3,7 +3,7 @@ import type { RedisNode } from '@bastion/redis-topology';
 import { useTopology } from '../support/use-topology.js';
 import { NotificationSocket, SseClient, type AppProcess } from './app-process.js';
 import { useAppPair } from './use-app-pair.js';
-import { allDone, REQUEST_DEADLINE_MS, startLoad } from './app-load.js';
+import { allDone, expectNotificationDelivered, REQUEST_DEADLINE_MS, startLoad } from './app-load.js';
 
 const REDIS_PASSWORD = 'failover-redis-pw-9fK2';
 const SESSION_SECRET = 'failover-session-secret-0123456789abcdefghij';
@@ -88,23 +88,7 @@ describe('sample app through real failovers (SIGKILL, then SIGSTOP of the master
     );
     const result = await load.stop();
 
-    // Published after the failover: the SSE client (subscriber re-subscribed by itself) and the
-    // Socket.IO clients of both instances (the adapter's subscriber moved to the new master) get it.
-    const marker = `after-failover-${Date.now()}`;
-    expect((await app.request('POST', '/notifications', { message: marker })).status).toBe(202);
-    await vi.waitFor(
-      () => {
-        expect(
-          sse.messages.some((m) => m.message === marker),
-          'the post-failover notification over SSE',
-        ).toBe(true);
-        expect(
-          sockets.map((s) => s.messages.some((m) => m.message === marker)),
-          'the post-failover notification on Socket.IO (this instance, the other one)',
-        ).toEqual([true, true]);
-      },
-      { timeout: 10_000, interval: 20 },
-    );
+    await expectNotificationDelivered(app, sse, sockets);
     sse.close();
     for (const s of sockets) s.close();
 
