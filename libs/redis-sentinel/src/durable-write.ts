@@ -63,26 +63,8 @@ async function writeThenWait(
   const replies = await pipeline.exec();
   const epochAfter = connectionEpoch(client);
   if (!replies) throw new Error('durableWrite: the pipeline was discarded');
-  const results: unknown[] = [];
-  for (let i = 0; i < writes; i++) {
-    const [err, value] = replies[i]!;
-    if (err) throw err;
-    results.push(value);
-  }
-  const [waitErr, acked] = replies[writes]!;
-  if (waitErr)
-    throw new DurableWriteError(
-      replicas,
-      0,
-      timeoutMs,
-      results,
-      `Durable write: WAIT failed: ${waitErr.message}`,
-    );
-  if (epochAfter !== epochBefore || failoverMayHaveRun(managed, generationBefore)) {
-    throw connectionChanged(replicas, timeoutMs, results);
-  }
-  if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, results);
-  return results;
+  const changed = epochAfter !== epochBefore || failoverMayHaveRun(managed, generationBefore);
+  return confirmedResults(replies, writes, replicas, timeoutMs, changed);
 }
 
 /**
@@ -124,13 +106,7 @@ async function callThenWait<T>(
   try {
     acked = await client.call('WAIT', replicas, timeoutMs);
   } catch (err) {
-    throw new DurableWriteError(
-      replicas,
-      0,
-      timeoutMs,
-      [result],
-      `Durable write: WAIT failed: ${(err as Error).message}`,
-    );
+    throw waitFailed(replicas, timeoutMs, [result], err as Error);
   }
   if (connectionEpoch(client) !== epochBefore || failoverMayHaveRun(managed, generationBefore)) {
     throw connectionChanged(replicas, timeoutMs, [result]);
@@ -213,6 +189,46 @@ function failoverMayHaveRun(managed: ManagedRedisClient | undefined, generationB
   return !!managed && (managed.failover.generation !== generationBefore || !managed.failover.watched);
 }
 
+/**
+ * The writes' results from the replies of a pipeline whose last command is `WAIT`: a write's own
+ * error is thrown as is; then a failed `WAIT`, a `changed` connection (WAIT may not have counted
+ * the writes) or too few acknowledgements is a `DurableWriteError` carrying the results.
+ */
+function confirmedResults(
+  replies: [error: Error | null, result: unknown][],
+  writes: number,
+  replicas: number,
+  timeoutMs: number,
+  changed: boolean,
+): unknown[] {
+  const results: unknown[] = [];
+  for (let i = 0; i < writes; i++) {
+    const [err, value] = replies[i]!;
+    if (err) throw err;
+    results.push(value);
+  }
+  const [waitErr, acked] = replies[writes]!;
+  if (waitErr) throw waitFailed(replicas, timeoutMs, results, waitErr);
+  if (changed) throw connectionChanged(replicas, timeoutMs, results);
+  if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, results);
+  return results;
+}
+
+function waitFailed(
+  replicas: number,
+  timeoutMs: number,
+  results: unknown[],
+  error: Error,
+): DurableWriteError {
+  return new DurableWriteError(
+    replicas,
+    0,
+    timeoutMs,
+    results,
+    `Durable write: WAIT failed: ${error.message}`,
+  );
+}
+
 function connectionChanged(replicas: number, timeoutMs: number, results: unknown[]): DurableWriteError {
   return new DurableWriteError(
     replicas,
@@ -277,25 +293,8 @@ async function clusterWriteThenWait(
       await withDeadline(refreshSlots(cluster), timeoutMs, 'slot refresh').catch(() => undefined);
       continue;
     }
-    const results: unknown[] = [];
-    for (const [err, value] of writeReplies) {
-      if (err) throw err;
-      results.push(value);
-    }
-    const [waitErr, acked] = replies[writes]!;
-    if (waitErr)
-      throw new DurableWriteError(
-        replicas,
-        0,
-        timeoutMs,
-        results,
-        `Durable write: WAIT failed: ${waitErr.message}`,
-      );
-    if (!before.node || before.node !== after.node || before.epoch !== after.epoch) {
-      throw connectionChanged(replicas, timeoutMs, results);
-    }
-    if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, results);
-    return results;
+    const changed = !before.node || before.node !== after.node || before.epoch !== after.epoch;
+    return confirmedResults(replies, writes, replicas, timeoutMs, changed);
   }
 }
 
@@ -318,13 +317,7 @@ async function clusterCallThenWait<T>(
   try {
     acked = await after.node.call('WAIT', replicas, timeoutMs);
   } catch (err) {
-    throw new DurableWriteError(
-      replicas,
-      0,
-      timeoutMs,
-      [result],
-      `Durable write: WAIT failed: ${(err as Error).message}`,
-    );
+    throw waitFailed(replicas, timeoutMs, [result], err as Error);
   }
   if (connectionEpoch(after.node) !== after.epoch) throw connectionChanged(replicas, timeoutMs, [result]);
   if (Number(acked) < replicas) throw new DurableWriteError(replicas, Number(acked), timeoutMs, [result]);
