@@ -39,17 +39,25 @@ import { NotificationsGateway } from './notifications/notifications.gateway.js';
 import { NotificationsService } from './notifications/notifications.service.js';
 import type { Request } from 'express';
 
+/** What both Redis modes take alike: the data password and the startup timeout. */
+function commonRedisOptions(
+  config: AppConfig,
+  secrets: SecretsService<AppSecret>,
+): { password?: string; startupTimeoutMs?: number } {
+  const password = secrets.get('redis_password');
+  return {
+    ...(password ? { password } : {}),
+    ...(config.redisStartupTimeoutMs === undefined ? {} : { startupTimeoutMs: config.redisStartupTimeoutMs }),
+  };
+}
+
 /** Redis options from the environment and the secrets: Sentinel mode, or standalone for development. */
 export function redisOptions(
   config: AppConfig,
   secrets: SecretsService<AppSecret>,
 ): RedisSentinelModuleOptions {
-  const password = secrets.get('redis_password');
   const sentinelPassword = secrets.get('sentinel_password');
-  const common = {
-    ...(password ? { password } : {}),
-    ...(config.redisStartupTimeoutMs === undefined ? {} : { startupTimeoutMs: config.redisStartupTimeoutMs }),
-  };
+  const common = commonRedisOptions(config, secrets);
   if (config.redisSentinels) {
     return {
       ...common,
@@ -66,12 +74,7 @@ export function redisClusterOptions(
   config: AppConfig,
   secrets: SecretsService<AppSecret>,
 ): RedisClusterModuleOptions {
-  const password = secrets.get('redis_password');
-  return {
-    nodes: config.redisClusterNodes,
-    ...(password ? { password } : {}),
-    ...(config.redisStartupTimeoutMs === undefined ? {} : { startupTimeoutMs: config.redisStartupTimeoutMs }),
-  };
+  return { ...commonRedisOptions(config, secrets), nodes: config.redisClusterNodes };
 }
 
 /**
