@@ -78,6 +78,12 @@ describe('RedisSentinelModule against a real Sentinel topology', () => {
     const { moduleRef, clients } = await startModule(sentinelOptions(topo));
     try {
       const redis = clients.get();
+      // The boot waits for one Sentinel's subscription; durable writes are refused until every
+      // Sentinel is heard (CI saw the first one refused 22 ms after boot on a loaded machine).
+      await vi.waitFor(() => expect(clients.stats().sentinelsHeard).toBe(topo.sentinels.length), {
+        timeout: 5000,
+        interval: 10,
+      });
       const [id] = await durableWrite(redis, (p) => p.xadd('module:jobs', '*', 'job', '1'), {
         replicas: 2,
         timeoutMs: 1000,
