@@ -119,6 +119,43 @@ describe('commands in flight when a failover drops the connection', () => {
     }
   });
 
+  it('the boot waits for a Sentinel slow to answer, so the first durable write is not refused; one silent for good holds it about 2 s', async () => {
+    // The last one listed: the clients resolve the master through the first that answers.
+    const slow = topo.sentinels.at(-1)!;
+    topo.freeze(slow);
+    const thawing = setTimeout(() => topo.thaw(slow), 500);
+    try {
+      const app = await startModule(sentinelOptions(topo));
+      try {
+        // Booting on the first subscription alone left this Sentinel unheard for 500 ms.
+        expect(app.clients.stats().sentinelsHeard).toBe(topo.sentinels.length);
+        expect(await durableWrite(app.clients.get(), (p) => p.set('boot', '1'))).toEqual(['OK']);
+      } finally {
+        await app.moduleRef.close();
+      }
+
+      topo.freeze(slow);
+      const started = Date.now();
+      const held = await startModule(sentinelOptions(topo));
+      const bootMs = Date.now() - started;
+      try {
+        console.log(`[in-flight] boot with one Sentinel frozen took ${bootMs} ms`);
+        // Loose bounds: the grace is 2 s, far below the 10 s startup timeout.
+        expect(bootMs).toBeGreaterThanOrEqual(1500);
+        expect(bootMs).toBeLessThan(6000);
+        const error = await durableWrite(held.clients.get(), (p) => p.set('boot', '2')).catch(
+          (e: unknown) => e,
+        );
+        expect((error as Error).message).toMatch(/not every Sentinel is heard/);
+      } finally {
+        await held.moduleRef.close();
+      }
+    } finally {
+      clearTimeout(thawing);
+      topo.thaw(slow);
+    }
+  });
+
   it('connect() of a client that waits settles when it is ready, though the first dial fails (BullMQ keeps a rejection for good)', async () => {
     const app = await startModule(sentinelOptions(topo));
     try {

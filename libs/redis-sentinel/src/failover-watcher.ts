@@ -18,6 +18,8 @@ const WATCHER_RETRY_MAX_DELAY_MS = 250;
 const WATCHER_PING_MS = 1000;
 const WATCHER_LIVE_MS = 3 * WATCHER_PING_MS;
 const WATCHER_SOCKET_TIMEOUT_MS = 3 * WATCHER_PING_MS;
+/** How often `whenWatching()` looks: subscriptions to a reachable Sentinel take a few ms. */
+const WATCHING_POLL_MS = 10;
 export interface SwitchMaster {
   from: RedisAddress | undefined;
   to: RedisAddress;
@@ -110,6 +112,24 @@ export class FailoverWatcher {
     return this.subscribers.filter(
       (client) => client.status === 'ready' && now - (this.lastHeard.get(client) ?? 0) < WATCHER_LIVE_MS,
     ).length;
+  }
+
+  /**
+   * Resolves `true` once every Sentinel is heard or refusing connections (`watching`), or `false`
+   * after `deadlineMs`. Never rejects.
+   */
+  whenWatching(deadlineMs: number): Promise<boolean> {
+    if (this.watching) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const timer = setInterval(() => {
+        const watching = this.watching;
+        if (!watching && Date.now() - started < deadlineMs) return;
+        clearInterval(timer);
+        resolve(watching);
+      }, WATCHING_POLL_MS);
+      timer.unref();
+    });
   }
 
   /** One PING per live connection: an answer proves the Sentinel would deliver announcements. */

@@ -28,6 +28,12 @@ import type {
   ResolvedRedisSentinelOptions,
 } from './redis-sentinel-options.resolver.js';
 
+/**
+ * How long the boot waits, after the first Sentinel subscription, for the others to be heard.
+ * Local Sentinels answer in milliseconds; a frozen one must not hold the boot for long.
+ */
+const BOOT_ALL_SENTINELS_GRACE_MS = 2000;
+
 /** Snapshot for dashboards and debugging. Never contains a password. */
 export interface RedisSentinelStats {
   mode: 'sentinel' | 'standalone';
@@ -121,7 +127,8 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
   async onModuleInit(): Promise<void> {
     const timeout = this.#options.startupTimeoutMs;
     const started = Date.now();
-    const watching = this.#watcher?.start();
+    const watcher = this.#watcher;
+    const watching = watcher?.start();
     try {
       await waitForClients([...this.#clients.values()].map((c) => c.connect(timeout)));
     } catch (err) {
@@ -131,7 +138,12 @@ export class RedisClientsService implements OnModuleInit, OnApplicationShutdown 
     }
     // Waiting for the watcher means a failover right after boot is not missed; it never fails startup.
     const left = timeout - (Date.now() - started);
-    if (watching && left > 0) await withDeadline(watching, left, 'watcher').catch(() => undefined);
+    if (!watcher || !watching || left <= 0) return;
+    await withDeadline(watching, left, 'watcher').catch(() => undefined);
+    // Durable writes are refused until every Sentinel is heard: give the others a moment so the
+    // first one after boot is not refused, without letting a frozen Sentinel hold the boot.
+    const rest = Math.min(timeout - (Date.now() - started), BOOT_ALL_SENTINELS_GRACE_MS);
+    if (rest > 0) await watcher.whenWatching(rest);
   }
 
   async onApplicationShutdown(): Promise<void> {
