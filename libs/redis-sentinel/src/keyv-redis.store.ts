@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import { isCluster } from './cluster-client.check.js';
 import { keysBySlot } from './cluster-key-slot.js';
 
 /** Options of `RedisKeyvStore`. */
@@ -113,10 +114,6 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
     );
     return counts.reduce((sum, n) => sum + n, 0);
   }
-}
-
-function isCluster(client: Redis | Cluster): client is Cluster {
-  return client.isCluster;
 }
 
 /**

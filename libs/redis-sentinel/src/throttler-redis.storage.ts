@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Command, type Cluster, type Redis } from 'ioredis';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { isCluster } from './cluster-client.check.js';
 
 /** What `increment` answers (not exported by `@nestjs/throttler`'s entry). */
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -154,9 +155,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     }
     this.#failureMode = failureMode;
     this.#keyPrefix = options.keyPrefix ?? 'throttler:';
-    this.#count = client.isCluster
-      ? countOnCluster(client as Cluster, timeoutMs)
-      : countOnCopy(client as Redis, timeoutMs);
+    this.#count = isCluster(client) ? countOnCluster(client, timeoutMs) : countOnCopy(client, timeoutMs);
   }
 
   async increment(
